@@ -1,0 +1,2 @@
+export * from './genl.js';
+export * from './ctrl.js';
