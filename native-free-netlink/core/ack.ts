@@ -32,7 +32,7 @@ export function decodeAck(m: NetlinkMessage): NetlinkAck {
   const error = dv.getInt32(0, true);
   const reqLen = dv.getUint32(4, true);
   const ack: NetlinkAck = {
-    errno: -error,
+    errno: error === 0 ? 0 : -error,
     request: {
       type: dv.getUint16(8, true),
       flags: dv.getUint16(10, true),

@@ -1,0 +1,44 @@
+// The request/reply contract every client is written against. The real implementation is
+// socket-transport.ts; unit tests use a message-level fake (message-fake.ts) that maps request messages to
+// reply messages, so clients are tested on the bytes they send, never on a fake of our own logic.
+import type { NetlinkAck } from '../../native-free-netlink/core/ack.js';
+import type { NetlinkMessage } from '../../native-free-netlink/core/message.js';
+
+export interface ExchangeResult {
+  request: NetlinkMessage;
+  /** Data messages answering the request (a GET's reply, a dump's parts), NLMSG_DONE/ERROR excluded. */
+  replies: NetlinkMessage[];
+  /** The kernel's NLMSG_ERROR for this request: errno 0 is a plain ACK. Absent for a dump that ended in DONE. */
+  ack?: NetlinkAck;
+  /** The dump was interrupted by a concurrent change (NLM_F_DUMP_INTR): its replies may be inconsistent. */
+  dumpInterrupted: boolean;
+}
+
+export interface NetlinkConnection {
+  /** Netlink protocol number: 0 route, 12 netfilter, 16 generic. */
+  readonly protocol: number;
+  /**
+   * Sends the requests (batched: many per datagram) and collects each one's replies. The connection assigns
+   * sequence numbers itself (the requests' `seq` is overwritten). Kernel errors do not reject: they are in
+   * each result's `ack`. Rejects only for transport failures (timeout, socket error, lost replies).
+   */
+  exchange(requests: readonly NetlinkMessage[]): Promise<ExchangeResult[]>;
+  close(): void;
+}
+
+/** Counts what went over a connection, for benchmarks and metrics. */
+export interface TransportCounters {
+  messagesSent: number;
+  datagramsSent: number;
+  datagramsReceived: number;
+}
+
+export class NetlinkTransportError extends Error {
+  constructor(
+    message: string,
+    readonly errno?: number,
+  ) {
+    super(message);
+    this.name = 'NetlinkTransportError';
+  }
+}

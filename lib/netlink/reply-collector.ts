@@ -1,0 +1,74 @@
+// Pure bookkeeping of a batch in flight: which requests still wait for what. Kept apart from the socket so
+// the matching rules (acks by seq, dumps end at DONE, DUMP_INTR) are unit-tested without a kernel.
+import { decodeAck } from '../../native-free-netlink/core/ack.js';
+import { view } from '../../native-free-netlink/core/bytes.js';
+import {
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_NOOP,
+  NLMSG_OVERRUN,
+  type NetlinkMessage,
+} from '../../native-free-netlink/core/message.js';
+import type { ExchangeResult } from './connection.js';
+
+function isDump(m: NetlinkMessage): boolean {
+  return (m.flags & NLM_F_DUMP) === NLM_F_DUMP;
+}
+
+export class ReplyCollector {
+  private readonly bySeq = new Map<number, { result: ExchangeResult; done: boolean }>();
+  private pending: number;
+  readonly results: ExchangeResult[];
+
+  constructor(requests: readonly NetlinkMessage[]) {
+    this.results = requests.map((request) => ({ request, replies: [], dumpInterrupted: false }));
+    for (const r of this.results) this.bySeq.set(r.request.seq, { result: r, done: false });
+    this.pending = requests.length;
+    for (const r of requests) {
+      // A request that asks for neither an ack nor a dump gets no NLMSG_ERROR on success; we always ask.
+      if (!(r.flags & NLM_F_ACK) && !isDump(r)) throw new Error(`request seq ${r.seq} asks for no ack`);
+    }
+  }
+
+  get complete(): boolean {
+    return this.pending === 0;
+  }
+
+  /** Feeds one received message; returns false when it belongs to no request of this batch. */
+  accept(m: NetlinkMessage): boolean {
+    if (m.type === NLMSG_NOOP || m.type === NLMSG_OVERRUN) return true;
+    const entry = this.bySeq.get(m.seq);
+    if (!entry || entry.done) return false;
+    const { result } = entry;
+    if (m.flags & NLM_F_DUMP_INTR) result.dumpInterrupted = true;
+    if (m.type === NLMSG_ERROR) {
+      result.ack = decodeAck(m);
+      this.finish(entry);
+    } else if (m.type === NLMSG_DONE) {
+      // A dump that fails after starting reports a negative errno in DONE's payload.
+      const err = m.payload.length >= 4 ? view(m.payload).getInt32(0, true) : 0;
+      if (err < 0) result.ack = { errno: -err, request: { type: result.request.type, flags: result.request.flags, seq: m.seq, pid: m.pid } };
+      this.finish(entry);
+    } else {
+      result.replies.push(m);
+      // A non-dump GET with NLM_F_ACK still ends with an ACK; without it the single reply would end it.
+      if (!isDump(result.request) && !(result.request.flags & NLM_F_ACK)) this.finish(entry);
+    }
+    return true;
+  }
+
+  private finish(entry: { done: boolean }): void {
+    if (!entry.done) {
+      entry.done = true;
+      this.pending--;
+    }
+  }
+
+  /** Sequence numbers still waiting, for error messages. */
+  waiting(): number[] {
+    return [...this.bySeq.entries()].filter(([, e]) => !e.done).map(([s]) => s);
+  }
+}
