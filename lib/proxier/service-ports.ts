@@ -1,0 +1,179 @@
+// Service -> validated ServiceInfo (per-port, per-family), or the reasons it cannot be programmed.
+// Mirrors kube-proxy's ServiceChangeTracker.serviceToServiceMap + newBaseServiceInfo (pkg/proxy/
+// servicechangetracker.go, serviceport.go): headless and ExternalName Services are not proxied; addresses are
+// split by family; only VIP-mode LoadBalancer ingress IPs are used. Unlike kube-proxy, which logs and carries
+// on with half-parsed values, any invalid field skips the whole Service with a Problem.
+import type { V1Service } from '@kubernetes/client-node';
+import type { Family, Protocol } from '../state/types.js';
+import { parseCidr, parseIp } from './addresses.js';
+import { chooseScheduling } from './scheduling.js';
+import type { FamilyAddresses, NodeConfig, Problem, ServiceInfo, ServicePortInfo } from './types.js';
+
+/** kube-apiserver's default for sessionAffinityConfig.clientIP.timeoutSeconds (3 hours). */
+export const DEFAULT_AFFINITY_TIMEOUT = 10800;
+/** Upper bound the API server enforces for timeoutSeconds (1 day). */
+const MAX_AFFINITY_TIMEOUT = 86400;
+
+export type NormalizedService =
+  | { kind: 'ok'; service: ServiceInfo }
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'problem'; problems: Problem[] };
+
+const PROTOCOLS: Record<string, Protocol> = { TCP: 'tcp', UDP: 'udp', SCTP: 'sctp' };
+const PROXIED_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer'] as const;
+
+/** `scheduler` is the node's effective scheduler (already defaulted and validated by the caller). */
+export function normalizeService(svc: V1Service, node: NodeConfig, scheduler: string): NormalizedService {
+  const namespace = svc.metadata?.namespace ?? '';
+  const name = svc.metadata?.name ?? '';
+  const problems: Problem[] = [];
+  const problem = (field: string, reason: string): void => {
+    problems.push({ namespace, name, field, reason: `${reason}; Service skipped` });
+  };
+  if (!namespace || !name) {
+    problem('metadata', 'Service without namespace or name');
+    return { kind: 'problem', problems };
+  }
+  const spec = svc.spec ?? {};
+  const type = spec.type ?? 'ClusterIP';
+  if (type === 'ExternalName') return { kind: 'ignored', reason: 'ExternalName' };
+
+  const clusterIPTexts = spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [];
+  if (clusterIPTexts.length === 0) return { kind: 'ignored', reason: 'no cluster IP' };
+  if (clusterIPTexts[0] === 'None') return { kind: 'ignored', reason: 'headless' };
+  if (!(PROXIED_TYPES as readonly string[]).includes(type)) {
+    problem('spec.type', `unknown Service type "${type}"`);
+    return { kind: 'problem', problems };
+  }
+  const serviceType = type as ServiceInfo['type'];
+
+  const clusterIPs = new Map<Family, string>();
+  clusterIPTexts.forEach((text, i) => {
+    const ip = parseIp(text);
+    if (!ip) return problem(`spec.clusterIPs[${i}]`, `invalid cluster IP "${text}"`);
+    if (clusterIPs.has(ip.family)) return problem(`spec.clusterIPs[${i}]`, `second cluster IP of family ${ip.family}`);
+    clusterIPs.set(ip.family, ip.ip);
+  });
+
+  const scheduling = chooseScheduling(svc.metadata?.annotations, scheduler);
+  if (!scheduling.ok) problem(scheduling.field, scheduling.reason);
+
+  let affinityTimeout: number | undefined;
+  if (spec.sessionAffinity === 'ClientIP') {
+    affinityTimeout = spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_TIMEOUT;
+    if (!isIntegerIn(affinityTimeout, 1, MAX_AFFINITY_TIMEOUT)) {
+      problem('spec.sessionAffinityConfig.clientIP.timeoutSeconds', `timeout ${affinityTimeout} is not an integer in 1-${MAX_AFFINITY_TIMEOUT}`);
+    }
+  }
+
+  const ports = normalizePorts(spec.ports ?? [], serviceType, problem);
+
+  const externalIPs = parseList(spec.externalIPs, 'spec.externalIPs', 'external IP', parseIp, problem);
+  const sourceRanges = parseList(spec.loadBalancerSourceRanges, 'spec.loadBalancerSourceRanges', 'source range', parseCidr, problem);
+  const ingressIPs = serviceType === 'LoadBalancer' ? loadBalancerVIPs(svc, problem) : [];
+
+  const externallyAccessible = serviceType !== 'ClusterIP' || externalIPs.length > 0;
+  const externalPolicyLocal = externallyAccessible && spec.externalTrafficPolicy === 'Local';
+  let healthCheckNodePort = 0;
+  if (serviceType === 'LoadBalancer' && externalPolicyLocal && spec.healthCheckNodePort !== undefined) {
+    healthCheckNodePort = spec.healthCheckNodePort;
+    if (!isIntegerIn(healthCheckNodePort, 0, 65535)) {
+      problem('spec.healthCheckNodePort', `health check node port ${healthCheckNodePort} is out of range 0-65535`);
+    }
+  }
+
+  const families: Partial<Record<Family, FamilyAddresses>> = {};
+  for (const family of node.ipFamilies) {
+    const clusterIP = clusterIPs.get(family);
+    if (clusterIP === undefined) continue;
+    families[family] = {
+      clusterIP,
+      externalIPs: unique(externalIPs.filter((a) => a.family === family).map((a) => a.ip)),
+      loadBalancerIPs: unique(ingressIPs.filter((a) => a.family === family).map((a) => a.ip)),
+      sourceRanges: unique(sourceRanges.filter((c) => c.family === family).map((c) => c.text)),
+    };
+  }
+  if (problems.length === 0 && Object.keys(families).length === 0) {
+    problem('spec.clusterIPs', `no cluster IP of a family this node serves (${node.ipFamilies.join(', ') || 'none'})`);
+  }
+  if (problems.length > 0 || !scheduling.ok) return { kind: 'problem', problems };
+
+  return {
+    kind: 'ok',
+    service: {
+      namespace,
+      name,
+      type: serviceType,
+      scheduler: scheduling.scheduler,
+      flags: scheduling.flags,
+      affinityTimeout,
+      externalPolicyLocal,
+      internalPolicyLocal: spec.internalTrafficPolicy === 'Local',
+      healthCheckNodePort,
+      ports,
+      families,
+    },
+  };
+}
+
+function normalizePorts(
+  specPorts: NonNullable<NonNullable<V1Service['spec']>['ports']>,
+  type: ServiceInfo['type'],
+  problem: (field: string, reason: string) => void,
+): ServicePortInfo[] {
+  const ports: ServicePortInfo[] = [];
+  const seen = new Set<string>();
+  const names = new Set<string>();
+  specPorts.forEach((p, i) => {
+    const field = `spec.ports[${i}]`;
+    const protocol = PROTOCOLS[p.protocol ?? 'TCP'];
+    if (!protocol) return problem(`${field}.protocol`, `unsupported protocol "${p.protocol}"`);
+    if (!isIntegerIn(p.port, 1, 65535)) return problem(`${field}.port`, `port ${p.port} is out of range 1-65535`);
+    const nodePort = type === 'ClusterIP' ? 0 : (p.nodePort ?? 0);
+    if (!isIntegerIn(nodePort, 0, 65535)) return problem(`${field}.nodePort`, `node port ${p.nodePort} is out of range 1-65535`);
+    const name = p.name ?? '';
+    const key = `${protocol}/${p.port}`;
+    if (seen.has(key)) return problem(`${field}.port`, `duplicate port ${p.port}/${protocol}`);
+    if (names.has(`${protocol}/${name}`)) return problem(`${field}.name`, `duplicate port name "${name}" for ${protocol}`);
+    seen.add(key);
+    names.add(`${protocol}/${name}`);
+    ports.push({ name, protocol, port: p.port, nodePort });
+  });
+  return ports;
+}
+
+function loadBalancerVIPs(svc: V1Service, problem: (field: string, reason: string) => void) {
+  const out: { ip: string; family: Family }[] = [];
+  (svc.status?.loadBalancer?.ingress ?? []).forEach((ing, i) => {
+    if (!ing.ip) return; // hostname-only ingress: nothing to bind
+    const ip = parseIp(ing.ip);
+    if (!ip) return problem(`status.loadBalancer.ingress[${i}].ip`, `invalid load balancer IP "${ing.ip}"`);
+    // ipMode Proxy: the load balancer rewrites the destination, so the node must not capture the VIP.
+    if (ing.ipMode === undefined || ing.ipMode === 'VIP') out.push(ip);
+  });
+  return out;
+}
+
+function parseList<T>(
+  texts: string[] | undefined,
+  field: string,
+  what: string,
+  parse: (text: string) => T | undefined,
+  problem: (field: string, reason: string) => void,
+): T[] {
+  const out: T[] = [];
+  (texts ?? []).forEach((text, i) => {
+    const v = parse(text);
+    if (v === undefined) problem(`${field}[${i}]`, `invalid ${what} "${text}"`);
+    else out.push(v);
+  });
+  return out;
+}
+
+function isIntegerIn(v: unknown, min: number, max: number): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
