@@ -10,8 +10,19 @@ export function isIPv6Text(s: string): boolean {
   return s.includes(':');
 }
 
+// Plain dotted-quad IPv4 without leading zeros: by far the most common text at scale (every pod IP), so it
+// skips ipaddr.js. Anything else takes the full parser.
+const PLAIN_IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+function plainIpv4(s: string): Uint8Array | undefined {
+  const m = PLAIN_IPV4.exec(s);
+  return m ? Uint8Array.of(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])) : undefined;
+}
+
 /** Parses an address (no prefix); throws with the offending text when invalid. */
 export function ipToBytes(s: string): { family: AddressFamily; bytes: Uint8Array } {
+  const fast = plainIpv4(s);
+  if (fast) return { family: AF_INET, bytes: fast };
   if (!ipaddr.isValid(s)) throw new Error(`invalid IP address "${s}"`);
   const a = ipaddr.parse(s);
   if (a.kind() === 'ipv4') {
@@ -34,6 +45,7 @@ export function bytesToIp(bytes: Uint8Array, family: AddressFamily): string {
 
 /** Canonical text of an address: "10.96.0.10", "fd00:10:96::a". Throws on invalid input. */
 export function canonicalIp(s: string): string {
+  if (PLAIN_IPV4.test(s)) return s;
   const { family, bytes } = ipToBytes(s);
   return bytesToIp(bytes, family);
 }
