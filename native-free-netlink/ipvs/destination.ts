@@ -1,0 +1,143 @@
+// The attributes inside IPVS_CMD_ATTR_DEST, both ways.
+//
+// What the kernel requires (ip_vs_genl_parse_dest): ADDR and PORT always; for NEW_DEST and SET_DEST also
+// FWD_METHOD, WEIGHT, U_THRESH and L_THRESH (else EINVAL). ADDR_FAMILY (Linux >= 3.18) is optional: without it
+// the destination takes the service's family; with a different family the kernel only accepts
+// IP_VS_CONN_F_TUNNEL. TUN_TYPE/TUN_PORT/TUN_FLAGS (Linux >= 5.3) are optional. Older kernels ignore
+// attribute types they do not know, so sending ADDR_FAMILY and the tunnel attributes is always safe.
+import { attr, attributeMap, read, type Attribute } from '../core/attributes.js';
+import { NetlinkDecodeError } from '../core/errors.js';
+import type { AddressFamily } from '../core/ip.js';
+import { familyName, isAddressFamily, packAddress, unpackAddress, type AddressEncoding } from './address.js';
+import {
+  IP_VS_CONN_F_DROUTE,
+  IP_VS_CONN_F_FWD_MASK,
+  IP_VS_CONN_F_MASQ,
+  IPVS_DEST_ATTR_ACTIVE_CONNS,
+  IPVS_DEST_ATTR_ADDR,
+  IPVS_DEST_ATTR_ADDR_FAMILY,
+  IPVS_DEST_ATTR_FWD_METHOD,
+  IPVS_DEST_ATTR_INACT_CONNS,
+  IPVS_DEST_ATTR_L_THRESH,
+  IPVS_DEST_ATTR_PERSIST_CONNS,
+  IPVS_DEST_ATTR_PORT,
+  IPVS_DEST_ATTR_STATS,
+  IPVS_DEST_ATTR_STATS64,
+  IPVS_DEST_ATTR_TUN_FLAGS,
+  IPVS_DEST_ATTR_TUN_PORT,
+  IPVS_DEST_ATTR_TUN_TYPE,
+  IPVS_DEST_ATTR_U_THRESH,
+  IPVS_DEST_ATTR_WEIGHT,
+} from './constants.js';
+import { hostPort } from './service.js';
+import { unpackStats } from './stats.js';
+import type { IpvsDestination, IpvsDestinationKey, IpvsDestinationStats } from './types.js';
+
+export function describeDestinationKey(d: IpvsDestinationKey): string {
+  return hostPort(d.address, d.port);
+}
+
+export function destinationKey(d: IpvsDestinationKey): IpvsDestinationKey {
+  return { family: d.family, address: d.address, port: d.port };
+}
+
+function u32ok(n: number): boolean {
+  return Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
+}
+
+/** ADDR_FAMILY, ADDR, PORT: the identity, in ipvsadm's order. */
+export function packDestinationKey(d: IpvsDestinationKey, o: AddressEncoding = {}): Attribute[] {
+  const what = `destination ${describeDestinationKey(d)}`;
+  if (!isAddressFamily(d.family)) throw new Error(`${what}: unsupported family ${d.family}`);
+  if (!Number.isInteger(d.port) || d.port < 0 || d.port > 0xffff) throw new Error(`${what}: bad port`);
+  return [
+    attr.u16(IPVS_DEST_ATTR_ADDR_FAMILY, d.family),
+    attr.bytes(IPVS_DEST_ATTR_ADDR, packAddress(d.address, d.family, what, o)),
+    attr.be16(IPVS_DEST_ATTR_PORT, d.port),
+  ];
+}
+
+/**
+ * Every attribute NEW_DEST / SET_DEST need, in ipvsadm 1.31's order: ADDR_FAMILY, ADDR, PORT, FWD_METHOD,
+ * WEIGHT, [TUN_TYPE, TUN_PORT, TUN_FLAGS when `tunnel` is set], U_THRESH, L_THRESH.
+ */
+export function packDestination(d: IpvsDestination, o: AddressEncoding = {}): Attribute[] {
+  const what = `destination ${describeDestinationKey(d)}`;
+  // MASQ, LOCALNODE, TUNNEL, DROUTE; the kernel masks with IP_VS_CONN_F_FWD_MASK (7) but 4..7 are not methods.
+  if (!Number.isInteger(d.forward) || d.forward < IP_VS_CONN_F_MASQ || d.forward > IP_VS_CONN_F_DROUTE) {
+    throw new Error(`${what}: bad forwarding method ${d.forward}`);
+  }
+  // The kernel stores the weight in an int and answers ERANGE for a negative one.
+  if (!Number.isInteger(d.weight) || d.weight < 0 || d.weight > 0x7fffffff) throw new Error(`${what}: bad weight ${d.weight}`);
+  if (!u32ok(d.upperThreshold) || !u32ok(d.lowerThreshold)) throw new Error(`${what}: bad thresholds`);
+  const out = packDestinationKey(d, o);
+  out.push(attr.u32(IPVS_DEST_ATTR_FWD_METHOD, d.forward), attr.u32(IPVS_DEST_ATTR_WEIGHT, d.weight));
+  if (d.tunnel) {
+    out.push(
+      attr.u8(IPVS_DEST_ATTR_TUN_TYPE, d.tunnel.type),
+      attr.be16(IPVS_DEST_ATTR_TUN_PORT, d.tunnel.port),
+      attr.u16(IPVS_DEST_ATTR_TUN_FLAGS, d.tunnel.flags),
+    );
+  }
+  out.push(attr.u32(IPVS_DEST_ATTR_U_THRESH, d.upperThreshold), attr.u32(IPVS_DEST_ATTR_L_THRESH, d.lowerThreshold));
+  return out;
+}
+
+function required(m: Map<number, Attribute>, type: number, name: string): Attribute {
+  const a = m.get(type);
+  if (!a) throw new NetlinkDecodeError(`IPVS destination without ${name}`, 0);
+  return a;
+}
+
+function familyOf(m: Map<number, Attribute>, serviceFamily: AddressFamily | undefined): AddressFamily {
+  const af = m.get(IPVS_DEST_ATTR_ADDR_FAMILY);
+  // Kernels before 3.18 send no ADDR_FAMILY: the destination then has the service's family.
+  const family = af ? read.u16(af) : serviceFamily;
+  if (family === undefined) throw new NetlinkDecodeError('IPVS destination without ADDR_FAMILY and no service family given', 0);
+  if (!isAddressFamily(family)) throw new NetlinkDecodeError(`IPVS destination with ${familyName(family)}`, 0);
+  return family;
+}
+
+export function unpackDestinationKey(attrs: readonly Attribute[], serviceFamily?: AddressFamily): IpvsDestinationKey {
+  const m = attributeMap(attrs);
+  const family = familyOf(m, serviceFamily);
+  return {
+    family,
+    address: unpackAddress(required(m, IPVS_DEST_ATTR_ADDR, 'IPVS_DEST_ATTR_ADDR').data, family),
+    port: read.be16(required(m, IPVS_DEST_ATTR_PORT, 'IPVS_DEST_ATTR_PORT')),
+  };
+}
+
+/** A full destination. `serviceFamily` is only used when the nest carries no ADDR_FAMILY (old kernels). */
+export function unpackDestination(attrs: readonly Attribute[], serviceFamily?: AddressFamily): IpvsDestination {
+  const m = attributeMap(attrs);
+  const d: IpvsDestination = {
+    ...unpackDestinationKey(attrs, serviceFamily),
+    forward: read.u32(required(m, IPVS_DEST_ATTR_FWD_METHOD, 'IPVS_DEST_ATTR_FWD_METHOD')) & IP_VS_CONN_F_FWD_MASK,
+    weight: read.u32(required(m, IPVS_DEST_ATTR_WEIGHT, 'IPVS_DEST_ATTR_WEIGHT')),
+    upperThreshold: read.u32(required(m, IPVS_DEST_ATTR_U_THRESH, 'IPVS_DEST_ATTR_U_THRESH')),
+    lowerThreshold: read.u32(required(m, IPVS_DEST_ATTR_L_THRESH, 'IPVS_DEST_ATTR_L_THRESH')),
+  };
+  const tunType = m.get(IPVS_DEST_ATTR_TUN_TYPE);
+  if (tunType) {
+    const port = m.get(IPVS_DEST_ATTR_TUN_PORT);
+    const flags = m.get(IPVS_DEST_ATTR_TUN_FLAGS);
+    d.tunnel = { type: read.u8(tunType), port: port ? read.be16(port) : 0, flags: flags ? read.u16(flags) : 0 };
+  }
+  return d;
+}
+
+/** Connection counts and counters of a destination nest from a GET_DEST reply. */
+export function unpackDestinationStats(attrs: readonly Attribute[]): IpvsDestinationStats {
+  const m = attributeMap(attrs);
+  const out: IpvsDestinationStats = {
+    activeConns: read.u32(required(m, IPVS_DEST_ATTR_ACTIVE_CONNS, 'IPVS_DEST_ATTR_ACTIVE_CONNS')),
+    inactiveConns: read.u32(required(m, IPVS_DEST_ATTR_INACT_CONNS, 'IPVS_DEST_ATTR_INACT_CONNS')),
+    persistConns: read.u32(required(m, IPVS_DEST_ATTR_PERSIST_CONNS, 'IPVS_DEST_ATTR_PERSIST_CONNS')),
+  };
+  const s = m.get(IPVS_DEST_ATTR_STATS);
+  if (s) out.stats = unpackStats(read.nested(s));
+  const s64 = m.get(IPVS_DEST_ATTR_STATS64);
+  if (s64) out.stats64 = unpackStats(read.nested(s64));
+  return out;
+}
