@@ -44,6 +44,11 @@ export async function syncIptables(
   return { operations: plan.operations, warnings };
 }
 
+/** Both families' iptables-save, parsed (for ownedIptablesState, or a plan made elsewhere). */
+export async function readIptables(runner: IptablesRunner): Promise<ObservedIptables> {
+  return observe(runner, new Set(IPTABLES_FAMILIES), IPTABLES_FAMILIES, []);
+}
+
 /** Removes every chain and rule the ledgers say are ours, then the ledger chains (`--cleanup`). */
 export async function cleanupIptables(runner: IptablesRunner): Promise<IptablesSyncResult> {
   return syncIptables({}, runner);

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { FakeIptablesRunner } from '../../../lib/iptables/fake-runner.js';
 import { LEDGER_CHAIN, ledgerChainEntry, ledgerRuleEntry } from '../../../lib/iptables/ledger.js';
 import { IptablesCommandError } from '../../../lib/iptables/runner.js';
-import { cleanupIptables, syncIptables } from '../../../lib/iptables/sync.js';
+import { ownedIptablesState } from '../../../lib/iptables/owned.js';
+import { cleanupIptables, readIptables, syncIptables } from '../../../lib/iptables/sync.js';
 import { BUILTIN_CHAINS, type IptablesFamily, splitStateTable } from '../../../lib/iptables/tables.js';
 import { jumpTarget } from '../../../lib/iptables/rule-text.js';
 import type { IptablesState, IptablesTable } from '../../../lib/state/types.js';
@@ -190,6 +191,21 @@ function checkMatches(fake: FakeIptablesRunner, desired: IptablesState, seed: nu
   }
 }
 
+/** The desired section as ownedIptablesState reads it back: built-in lists without repeats, nothing empty. */
+function normalized(desired: IptablesState): IptablesState {
+  const out: IptablesState = {};
+  for (const [table, chains] of Object.entries(desired) as [IptablesTable, Record<string, string[]>][]) {
+    const builtins = BUILTIN_CHAINS[splitStateTable(table).table]!;
+    const copy: Record<string, string[]> = {};
+    for (const [chain, rules] of Object.entries(chains)) {
+      if (!builtins.includes(chain)) copy[chain] = rules;
+      else if (rules.length > 0) copy[chain] = [...new Set(rules)];
+    }
+    if (Object.keys(copy).length > 0) out[table] = copy;
+  }
+  return out;
+}
+
 describe('syncIptables property: random states over foreign activity', () => {
   for (let seed = 1; seed <= 40; seed++) {
     it(`converges, keeps every foreign rule in place, and records ownership (seed ${seed})`, async () => {
@@ -204,6 +220,7 @@ describe('syncIptables property: random states over foreign activity', () => {
         expect(result.warnings, `seed ${seed} step ${step}`).to.deep.equal([]);
         expect(foreignView(fake), `seed ${seed} step ${step} foreign`).to.deep.equal(before);
         checkMatches(fake, desired, seed);
+        expect(ownedIptablesState(await readIptables(fake)), `seed ${seed} step ${step} owned`).to.deep.equal(normalized(desired));
         const restores = fake.restores.length;
         expect(await syncIptables(desired, fake), `seed ${seed} step ${step} second`).to.deep.equal({ operations: [], warnings: [] });
         expect(fake.restores.length).to.equal(restores);
