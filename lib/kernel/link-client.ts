@@ -1,0 +1,57 @@
+// kube-ipvs0 and its addresses over rtnetlink: find the link, create it (a dummy, left DOWN like
+// kube-proxy leaves it), list and change its addresses. Addresses on any other link are never read into
+// a plan and never changed.
+import { ENODEV } from '../../native-free-netlink/core/errno.js';
+import type { NetlinkMessage } from '../../native-free-netlink/core/message.js';
+import {
+  addressCidr,
+  decodeAddressDump,
+  decodeGetLinkReply,
+  decodeLinkDump,
+  dumpAddresses,
+  dumpLinks,
+  getLink,
+  type Address,
+  type Link,
+} from '../../native-free-netlink/rtnetlink/index.js';
+import type { NetlinkConnection } from '../netlink/connection.js';
+import { KernelError } from './kernel-error.js';
+
+export class LinkClient {
+  constructor(readonly conn: NetlinkConnection) {}
+
+  /** The link by name, or undefined when there is none. */
+  async find(name: string): Promise<Link | undefined> {
+    const [r] = await this.conn.exchange([getLink({ name }, 0)]);
+    if (r!.ack && r!.ack.errno === ENODEV) return undefined;
+    if (r!.ack && r!.ack.errno !== 0) throw new KernelError('RTM_GETLINK', name, r!.ack.errno, r!.ack.message);
+    return decodeGetLinkReply(r!.replies, { name });
+  }
+
+  async listLinks(): Promise<Link[]> {
+    const [r] = await this.conn.exchange([dumpLinks(0)]);
+    if (r!.ack && r!.ack.errno !== 0) throw new KernelError('RTM_GETLINK', 'dump', r!.ack.errno);
+    return decodeLinkDump(r!.replies);
+  }
+
+  /** Addresses of one link (index), or of all links when index is omitted. */
+  async listAddresses(index?: number): Promise<Address[]> {
+    const [r] = await this.conn.exchange([dumpAddresses(index !== undefined ? { index } : {}, 0)]);
+    if (r!.ack && r!.ack.errno !== 0) throw new KernelError('RTM_GETADDR', 'dump', r!.ack.errno);
+    return decodeAddressDump(r!.replies, index !== undefined ? { index } : {});
+  }
+
+  /** "10.96.0.10/32" for each address on the link. */
+  async addressCidrs(index: number): Promise<string[]> {
+    return (await this.listAddresses(index)).map(addressCidr);
+  }
+
+  async send(messages: readonly NetlinkMessage[], describe: (i: number) => { operation: string; object: string }): Promise<(Error | undefined)[]> {
+    const results = await this.conn.exchange(messages);
+    return results.map((r, i) => {
+      if (!r.ack || r.ack.errno === 0) return undefined;
+      const d = describe(i);
+      return new KernelError(d.operation, d.object, r.ack.errno, r.ack.message);
+    });
+  }
+}
