@@ -1,0 +1,99 @@
+// A plain model of the kernel objects a plan touches, with the internal sets the ObservedState folds into
+// its ledger spelt out again as sets: the simulator needs them to apply the kernel's reference rules.
+import { canonicalIpset, canonicalVirtualServer, compareCidr, compareVirtualServers, virtualServerKey } from '../state/canonical.js';
+import type { Family, IpsetState, IptablesState, VirtualServer } from '../state/types.js';
+import {
+  ledgerEntryForIpset, ledgerEntryForKey, ledgerFromIpsets, ledgerSetSpec, type ListedIpset,
+} from './ledger.js';
+import { setsUsedByRules } from './iptables-section.js';
+import type { ConnectionCounts, ObservedState } from './observed.js';
+
+export interface ModelSet {
+  name: string;
+  type: string;
+  family: Family;
+  entries: Set<string>;
+  hashsize?: number;
+  maxelem?: number;
+  range?: string;
+  /** list:set size. */
+  size?: number;
+}
+
+export interface KernelModel {
+  /** The interface the observed state was about (kept so the result reports it even once deleted). */
+  interfaceName?: string;
+  link?: { name: string; addresses: Set<string> };
+  virtualServers: Map<string, VirtualServer>;
+  sets: Map<string, ModelSet>;
+  iptables?: IptablesState;
+  connections?: ConnectionCounts;
+}
+
+export function modelFromObserved(o: ObservedState): KernelModel {
+  const m: KernelModel = { virtualServers: new Map(), sets: new Map() };
+  if (o.interface) {
+    m.interfaceName = o.interface.name;
+    if (o.interface.exists) m.link = { name: o.interface.name, addresses: new Set(o.interface.addresses) };
+  }
+  for (const raw of o.virtualServers) {
+    const vs = canonicalVirtualServer(raw);
+    m.virtualServers.set(virtualServerKey(vs), vs);
+  }
+  for (const s of o.ipsets) m.sets.set(s.name, modelSet(s));
+  for (const name of o.ledger.sets) {
+    const spec = ledgerSetSpec(name);
+    m.sets.set(name, { name, type: spec.type, family: spec.family ?? 'inet', entries: new Set(), ...(spec.size ? { size: spec.size } : {}) });
+  }
+  const record = (set: string, entry: string, what: string): void => {
+    const ledger = m.sets.get(set);
+    if (!ledger) throw new Error(`inconsistent observed state: the ledger records ${what} but ledger set ${set} does not exist`);
+    ledger.entries.add(entry);
+  };
+  for (const key of o.ledger.virtualServers) {
+    const e = ledgerEntryForKey(key);
+    record(e.set, e.entry, e.object);
+  }
+  for (const name of o.ledger.ipsets) {
+    const e = ledgerEntryForIpset(name);
+    record(e.set, e.entry, e.object);
+  }
+  // Leftover temporary sets: their type and members do not matter, only that they exist.
+  for (const name of o.ledger.temporaryIpsets) m.sets.set(name, { name, type: 'hash:ip', family: 'inet', entries: new Set() });
+  if (o.iptables) m.iptables = o.iptables;
+  if (o.connections) m.connections = o.connections;
+  return m;
+}
+
+export function observedFromModel(m: KernelModel): ObservedState {
+  const listed: ListedIpset[] = [...m.sets.values()].map((s) => ({ ...s, entries: [...s.entries] }));
+  const { ipsets, ledger } = ledgerFromIpsets(listed);
+  const o: ObservedState = {
+    virtualServers: [...m.virtualServers.values()].map(canonicalVirtualServer).sort(compareVirtualServers),
+    ipsets: ipsets.map(canonicalIpset).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    ledger,
+  };
+  if (m.interfaceName !== undefined) {
+    const link = m.link?.name === m.interfaceName ? m.link : undefined;
+    o.interface = { name: m.interfaceName, exists: link !== undefined, addresses: [...(link?.addresses ?? [])].sort(compareCidr) };
+  }
+  if (m.iptables) o.iptables = m.iptables;
+  if (m.connections) o.connections = m.connections;
+  return o;
+}
+
+function modelSet(s: IpsetState): ModelSet {
+  const out: ModelSet = { name: s.name, type: s.type, family: s.family, entries: new Set(s.entries) };
+  if (s.hashsize !== undefined) out.hashsize = s.hashsize;
+  if (s.maxelem !== undefined) out.maxelem = s.maxelem;
+  if (s.range !== undefined) out.range = s.range;
+  return out;
+}
+
+/** What holds a reference to a set: list:set sets that contain it, and rules that use it. */
+export function referencesTo(m: KernelModel, name: string): string[] {
+  const refs: string[] = [];
+  for (const s of m.sets.values()) if (s.type === 'list:set' && s.entries.has(name)) refs.push(`list:set ${s.name}`);
+  if (m.iptables && setsUsedByRules(m.iptables).has(name)) refs.push('iptables rules');
+  return refs;
+}

@@ -1,0 +1,42 @@
+// What the planner is told the kernel has. It comes from a kernel read (the IPVS, ipset and rtnetlink
+// dumps, with ledgerFromIpsets splitting our internal sets out), or, for a partial sync, from the engine's
+// own record of its last apply: applyOperationsToState(observedBefore, appliedOps). That record, not the
+// last desired State, is what to keep: it also knows which ledger sets exist and which foreign objects
+// were there. The planner needs nothing that only a kernel read could provide.
+import type { IpsetState, IptablesState, VirtualServer } from '../state/types.js';
+import { emptyLedger, type ObservedLedger } from './ledger.js';
+
+export { ledgerEntryFor, ledgerEntryForIpset, ledgerFromIpsets, type ObservedLedger } from './ledger.js';
+
+/** A kernel read must report the state's interface even when it is missing (exists: false). */
+export interface ObservedInterface {
+  /** The interface named in the state (the only one we ever look at). */
+  name: string;
+  exists: boolean;
+  /** "10.96.0.10/32"; every address on it is ours. */
+  addresses: string[];
+}
+
+/** vsKey ("tcp 10.96.0.10:80") -> rsKey ("10.244.1.2:8080") -> active + inactive connections. */
+export type ConnectionCounts = ReadonlyMap<string, ReadonlyMap<string, number>>;
+
+export interface ObservedState {
+  interface?: ObservedInterface;
+  /** Every virtual server, ours and foreign (keepalived's, kube-proxy's leftovers). */
+  virtualServers: VirtualServer[];
+  /** Every ipset except our internal ones (ledger and temporary sets), ours and foreign. */
+  ipsets: IpsetState[];
+  ledger: ObservedLedger;
+  /** Optional, for graceful termination of real servers. */
+  connections?: ConnectionCounts;
+  /**
+   * The iptables rules we own, in the state's form, when known (a read by the iptables module, or the
+   * section last synced). The planner skips the iptables sync when it equals the desired section; the
+   * simulator uses it to refuse destroying a set that a rule still uses, as the kernel would.
+   */
+  iptables?: IptablesState;
+}
+
+export function emptyObservedState(): ObservedState {
+  return { virtualServers: [], ipsets: [], ledger: emptyLedger() };
+}

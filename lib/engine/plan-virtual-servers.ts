@@ -1,0 +1,135 @@
+// The IPVS part of a plan: virtual servers added, adopted, updated in place and removed, and their real
+// servers. Only desired or owned virtual servers are looked at; foreign ones never reach an operation.
+import {
+  canonicalVirtualServer, compareRealServers, compareVirtualServers, realServerKey, virtualServerKey,
+} from '../state/canonical.js';
+import type { RealServer, VirtualServer } from '../state/types.js';
+import { ledgerEntryFor, ledgerEntryForKey, virtualServerIdFromKey, type VirtualServerId } from './ledger.js';
+import type { ConnectionCounts, ObservedState } from './observed.js';
+import type { RealServerChange, ServiceChange, ServiceSpec } from './operations.js';
+import type { PlanBuilder } from './plan-builder.js';
+
+export interface VirtualServerPlanOptions {
+  /**
+   * kube-proxy's graceful termination: a real server leaving a TCP (or fwmark) virtual server while it
+   * still has connections is set to weight 0 instead of deleted; a later plan deletes it once its
+   * connections (ObservedState.connections) are gone. UDP and SCTP real servers are deleted at once, as
+   * kube-proxy does (pkg/proxy/ipvs/util: IsRsGracefulTerminationNeeded is false for UDP and SCTP):
+   * the kernel drops their stale connections on the next packet (expire_nodest_conn=1).
+   */
+  gracefulTermination?: boolean;
+}
+
+export function planVirtualServers(
+  desired: readonly VirtualServer[],
+  observed: ObservedState,
+  options: VirtualServerPlanOptions,
+  b: PlanBuilder,
+): void {
+  const observedByKey = new Map<string, VirtualServer>();
+  for (const raw of observed.virtualServers) {
+    const vs = canonicalVirtualServer(raw);
+    observedByKey.set(virtualServerKey(vs), vs);
+  }
+  const desiredKeys = new Set<string>();
+
+  for (const want of desired) {
+    const key = virtualServerKey(want);
+    desiredKeys.add(key);
+    const have = observedByKey.get(key);
+    // Desire is the claim: an unowned virtual server we want is adopted, never deleted and re-created.
+    if (!b.ownsVirtualServer(key)) b.ledgerAdd('vsAdd', ledgerEntryFor(want));
+    if (!have) {
+      b.push('vsAdd', { kind: 'vs-add', service: serviceSpec(want) });
+      for (const rs of want.realServers) b.push('rsAdd', { kind: 'rs-add', service: virtualServerId(want), realServer: rs });
+      continue;
+    }
+    const changes = serviceChanges(have, want);
+    if (changes.length > 0) b.push('vsUpdate', { kind: 'vs-update', service: serviceSpec(want), previous: serviceSpec(have), changes });
+    planRealServers(want, have, key, options, observed.connections, b);
+  }
+
+  const gone = [...observedByKey.entries()]
+    .filter(([key]) => !desiredKeys.has(key) && b.ownsVirtualServer(key))
+    .sort(([, x], [, y]) => compareVirtualServers(x, y));
+  for (const [, vs] of gone) {
+    // DEL_SERVICE removes its real servers with it.
+    b.push('vsDel', { kind: 'vs-del', service: serviceSpec(vs) });
+    b.ledgerDel('vsDel', ledgerEntryFor(vs));
+  }
+  // Ledger entries of servers that are gone (an interrupted apply): pruned.
+  const stale = [...b.ledger.virtualServers]
+    .filter((key) => !desiredKeys.has(key) && !observedByKey.has(key))
+    .map((key) => ({ key, id: virtualServerIdFromKey(key) }))
+    .sort((x, y) => compareVirtualServers(x.id as VirtualServer, y.id as VirtualServer));
+  for (const { key } of stale) b.ledgerDel('vsDel', ledgerEntryForKey(key));
+}
+
+function planRealServers(
+  want: VirtualServer,
+  have: VirtualServer,
+  vsKey: string,
+  options: VirtualServerPlanOptions,
+  connections: ConnectionCounts | undefined,
+  b: PlanBuilder,
+): void {
+  const service = virtualServerId(want);
+  const current = new Map(have.realServers.map((rs) => [realServerKey(rs), rs]));
+  const wanted = new Set(want.realServers.map(realServerKey));
+  for (const rs of want.realServers) {
+    const old = current.get(realServerKey(rs));
+    if (!old) {
+      b.push('rsAdd', { kind: 'rs-add', service, realServer: rs });
+      continue;
+    }
+    const changes = realServerChanges(old, rs);
+    if (changes.length > 0) b.push('rsUpdate', { kind: 'rs-update', service, realServer: rs, previous: old, changes });
+  }
+  const leaving = have.realServers.filter((rs) => !wanted.has(realServerKey(rs))).sort(compareRealServers);
+  for (const rs of leaving) {
+    const conns = connections?.get(vsKey)?.get(realServerKey(rs)) ?? 0;
+    if (options.gracefulTermination && drainsGracefully(want) && conns > 0) {
+      if (rs.weight !== 0) {
+        b.push('rsUpdate', {
+          kind: 'rs-update', service, realServer: { ...rs, weight: 0 }, previous: rs, changes: ['weight'], draining: conns,
+        });
+      }
+      continue;
+    }
+    b.push('rsDel', { kind: 'rs-del', service, realServer: rs });
+  }
+}
+
+function drainsGracefully(vs: VirtualServer): boolean {
+  return vs.protocol !== 'udp' && vs.protocol !== 'sctp';
+}
+
+export function virtualServerId(vs: VirtualServer): VirtualServerId {
+  return vs.fwmark !== undefined
+    ? { fwmark: vs.fwmark, family: vs.family ?? 'inet' }
+    : { protocol: vs.protocol, address: vs.address, port: vs.port };
+}
+
+export function serviceSpec(vs: VirtualServer): ServiceSpec {
+  const { realServers: _omit, ...spec } = vs;
+  return spec;
+}
+
+export function serviceChanges(have: VirtualServer, want: VirtualServer): ServiceChange[] {
+  const changes: ServiceChange[] = [];
+  if (have.scheduler !== want.scheduler) changes.push('scheduler');
+  if (have.flags.join(',') !== want.flags.join(',')) changes.push('flags');
+  if (have.timeout !== want.timeout) changes.push('timeout');
+  if (have.netmask !== want.netmask) changes.push('netmask');
+  if (have.pe !== want.pe) changes.push('pe');
+  return changes;
+}
+
+export function realServerChanges(have: RealServer, want: RealServer): RealServerChange[] {
+  const changes: RealServerChange[] = [];
+  if (have.weight !== want.weight) changes.push('weight');
+  if (have.forward !== want.forward) changes.push('forward');
+  if ((have.upperThreshold ?? 0) !== (want.upperThreshold ?? 0)) changes.push('upperThreshold');
+  if ((have.lowerThreshold ?? 0) !== (want.lowerThreshold ?? 0)) changes.push('lowerThreshold');
+  return changes;
+}
