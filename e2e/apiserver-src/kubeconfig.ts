@@ -1,4 +1,7 @@
 // A kubeconfig for the stand-in server: plain HTTP, no credentials.
+// insecure-skip-tls-verify is set because @kubernetes/client-node 2 refuses
+// http:// servers without it ("HTTP protocol is not allowed when
+// skipTLSVerify is not set"); kubectl does not mind it.
 
 import { writeFile, rename } from 'node:fs/promises';
 import { stringify } from 'yaml';
@@ -9,7 +12,7 @@ export function renderKubeconfig(serverUrl: string, namespace = 'default'): stri
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: KUBECONFIG_NAME, cluster: { server: serverUrl } }],
+    clusters: [{ name: KUBECONFIG_NAME, cluster: { server: serverUrl, 'insecure-skip-tls-verify': true } }],
     users: [{ name: KUBECONFIG_NAME, user: {} }],
     contexts: [{ name: KUBECONFIG_NAME, context: { cluster: KUBECONFIG_NAME, user: KUBECONFIG_NAME, namespace } }],
     'current-context': KUBECONFIG_NAME,

@@ -7,6 +7,7 @@ import { ApiError } from './api-error.js';
 import type { Clock } from './clock.js';
 import { parseBoolParam, parseNonNegativeIntParam, readBody, sendJson } from './http-io.js';
 import { isRecord, type KubeObject } from './kube-object.js';
+import { stripUnknownFields } from './known-fields.js';
 import { decodeBody, negotiateResponse, patchTypeOf, type ResponseFormat } from './negotiation.js';
 import type { ObjectRegistry } from './object-registry.js';
 import type { WritePreconditions } from './object-store.js';
@@ -31,6 +32,32 @@ function dryRunOf(query: URLSearchParams): boolean {
     if (value !== 'All') throw new ApiError(400, 'BadRequest', `Unsupported value: "${value}": supported values: "All"`);
   }
   return values.length > 0;
+}
+
+type FieldValidation = 'Ignore' | 'Warn' | 'Strict';
+
+function fieldValidationOf(query: URLSearchParams): FieldValidation {
+  const value = query.get('fieldValidation') ?? 'Warn';
+  if (value !== 'Ignore' && value !== 'Warn' && value !== 'Strict') {
+    throw ApiError.badRequest(`fieldValidation: Unsupported value: "${value}": supported values: "Ignore", "Strict", "Warn"`);
+  }
+  return value;
+}
+
+/**
+ * Drops fields the kind does not have, as decoding into the API types does;
+ * with fieldValidation=Strict (kubectl's default) they are an error instead,
+ * and with Warn (the server default) each one becomes a Warning header.
+ */
+function checkFields(type: ResourceType, body: unknown, query: URLSearchParams, response: ServerResponse): void {
+  const directive = fieldValidationOf(query);
+  const unknown = stripUnknownFields(type, body);
+  if (unknown.length === 0 || directive === 'Ignore') return;
+  if (directive === 'Strict') {
+    const list = unknown.map((path) => `unknown field "${path}"`).join(', ');
+    throw ApiError.badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${list}`);
+  }
+  response.setHeader('Warning', unknown.map((path) => `299 - "unknown field \\"${path}\\""`));
 }
 
 function includeObjectOf(query: URLSearchParams): IncludeObject {
@@ -150,6 +177,7 @@ export class ResourceHandler {
   private async create(target: ResourceTarget, request: IncomingMessage, response: ServerResponse, query: URLSearchParams): Promise<void> {
     const format = this.format(request);
     const body = decodeBody(request.headers['content-type'], await readBody(request));
+    checkFields(target.type, body, query, response);
     const created = this.context.registry.create(target.type, body, { namespace: target.namespace, dryRun: dryRunOf(query) });
     this.respondWithObject(response, 201, target.type, created, format, query);
   }
@@ -157,6 +185,7 @@ export class ResourceHandler {
   private async update(target: ResourceTarget, request: IncomingMessage, response: ServerResponse, query: URLSearchParams): Promise<void> {
     const format = this.format(request);
     const body = decodeBody(request.headers['content-type'], await readBody(request));
+    checkFields(target.type, body, query, response);
     const updated = this.context.registry.update(target.type, body, {
       namespace: target.namespace,
       name: target.name ?? '',
@@ -178,6 +207,7 @@ export class ResourceHandler {
     }
     const current = this.context.registry.get(target.type, target.namespace, target.name ?? '');
     const patched = applyPatch(patchType, current, patch);
+    checkFields(target.type, patched, query, response);
     const updated = this.context.registry.update(target.type, patched, {
       namespace: target.namespace,
       name: target.name ?? '',
