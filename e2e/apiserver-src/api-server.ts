@@ -154,7 +154,7 @@ export class ApiServer {
   }
 
   private async dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const started = Date.now();
+    const started = performance.now();
     const url = new URL(request.url ?? '/', 'http://placeholder');
     try {
       await this.route(request, response, url);
@@ -164,7 +164,7 @@ export class ApiServer {
       if (!response.headersSent) sendError(response, apiError);
       else response.end();
     } finally {
-      this.logger.debug('request', { method: request.method, url: request.url, status: response.statusCode, ms: Date.now() - started, agent: request.headers['user-agent'] });
+      this.logger.debug('request', { method: request.method, url: request.url, status: response.statusCode, ms: Math.round(performance.now() - started), agent: request.headers['user-agent'] });
     }
   }
 

@@ -9,6 +9,7 @@ import type { Clock } from './clock.js';
 import { cloneObject, formatTimestamp, isRecord, jsonEqual, type KubeObject } from './kube-object.js';
 import type { ObjectStore, WritePreconditions } from './object-store.js';
 import { ALL_RESOURCE_TYPES, apiVersionOf, NAMESPACES, type ResourceType } from './resource-types.js';
+import type { Reservation } from './reservation.js';
 import type { ResourceStrategy } from './strategy.js';
 import type { ObjectPredicate } from './selectors.js';
 import { validateLabels, validateName } from './validation.js';
@@ -151,7 +152,7 @@ export class ObjectRegistry {
     }
 
     let next: KubeObject;
-    let reservation;
+    let reservation: Reservation | undefined;
     if (options.subresource === 'status') {
       // Status writes change .status only; metadata and spec stay as stored.
       next = cloneObject(old);

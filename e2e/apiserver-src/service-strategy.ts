@@ -3,7 +3,7 @@
 // port allocation.
 
 import { fieldError, InvalidFields, type StatusCause } from './api-error.js';
-import type { KubeObject } from './kube-object.js';
+import { isRecord, type KubeObject } from './kube-object.js';
 import type { Reservation } from './reservation.js';
 import { SERVICES } from './resource-types.js';
 import type { ServiceAllocator } from './service-allocator.js';
@@ -167,6 +167,18 @@ export function patchAllocatedValues(spec: ServiceSpec, old: ServiceSpec): void 
   }
 }
 
+/**
+ * Switching a dual-stack Service to SingleStack drops the secondary cluster
+ * IP and family without the client having to remove them
+ * (trimFieldsForDualStackDowngrade).
+ */
+export function trimForDualStackDowngrade(spec: ServiceSpec, old: ServiceSpec): void {
+  const wasDualStack = old.ipFamilyPolicy === 'PreferDualStack' || old.ipFamilyPolicy === 'RequireDualStack';
+  if (!wasDualStack || spec.ipFamilyPolicy !== 'SingleStack') return;
+  if ((spec.clusterIPs ?? []).length > 1) spec.clusterIPs = spec.clusterIPs?.slice(0, 1);
+  if ((spec.ipFamilies ?? []).length > 1) spec.ipFamilies = spec.ipFamilies?.slice(0, 1);
+}
+
 export class ServiceStrategy implements ResourceStrategy {
   readonly type = SERVICES;
   readonly nameRule = 'dns1035-label' as const;
@@ -191,6 +203,7 @@ export class ServiceStrategy implements ResourceStrategy {
     const oldSpec = oldService.spec ?? {};
     dropTypeDependentFields(spec, oldSpec);
     patchAllocatedValues(spec, oldSpec);
+    trimForDualStackDowngrade(spec, oldSpec);
     applyServiceDefaults(spec);
     this.validate(spec);
     service.status = oldService.status ?? { loadBalancer: {} };
@@ -201,9 +214,22 @@ export class ServiceStrategy implements ResourceStrategy {
     this.allocator.release((object as ServiceObject).spec ?? {});
   }
 
+  /** The spec, after checking the shapes the rest of the code relies on (the real server's decoder would reject these with 400). */
   private specOf(service: ServiceObject): ServiceSpec {
     if (service.spec === undefined || service.spec === null) service.spec = {};
-    if (typeof service.spec !== 'object' || Array.isArray(service.spec)) throw new InvalidFields([fieldError.invalid('spec', service.spec, 'must be an object')]);
+    const spec: unknown = service.spec;
+    if (!isRecord(spec)) throw new InvalidFields([fieldError.invalid('spec', spec, 'must be an object')]);
+    const causes: StatusCause[] = [];
+    for (const field of ['clusterIPs', 'ipFamilies', 'externalIPs'] as const) {
+      const value = spec[field];
+      if (value !== undefined && value !== null && (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))) {
+        causes.push(fieldError.invalid(`spec.${field}`, value, 'must be a list of strings'));
+      }
+    }
+    if (spec.ports !== undefined && spec.ports !== null && (!Array.isArray(spec.ports) || !spec.ports.every(isRecord))) {
+      causes.push(fieldError.invalid('spec.ports', spec.ports, 'must be a list of objects'));
+    }
+    if (causes.length > 0) throw new InvalidFields(causes);
     return service.spec;
   }
 

@@ -154,5 +154,11 @@ describe('e2e apiserver: dual-stack Service allocation', () => {
     expect(dual.spec.clusterIPs[1]).to.match(/^fd00:10:96::[0-9a-f]+$/);
     const v6 = (await call(running.url, 'POST', SERVICES, service('v6', { ipFamilies: ['IPv6'] }))).body;
     expect(v6.spec.clusterIP).to.match(/^fd00:10:96::/);
+
+    // Going back to SingleStack drops the secondary address without the client removing it.
+    const downgraded = await call(running.url, 'PUT', `${SERVICES}/dual`, { ...dual, spec: { ...dual.spec, ipFamilyPolicy: 'SingleStack' } });
+    expect(downgraded.status).to.equal(200);
+    expect(downgraded.body.spec.clusterIPs).to.deep.equal([dual.spec.clusterIPs[0]]);
+    expect(downgraded.body.spec.ipFamilies).to.deep.equal(['IPv4']);
   });
 });
