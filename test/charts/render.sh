@@ -23,8 +23,9 @@ if [ ! -x "$bin" ] || [ -n "$(find "$src" -name '*.go' -newer "$bin")" ]; then
   [ -d /usr/share/gocode/src/github.com/Masterminds/sprig ] || missing "sprig (golang-github-masterminds-sprig-dev)"
   mkdir -p "$out"
   # GOPATH mode against Debian's Go packages: no module download, nothing outside the machine.
-  GO111MODULE=off GOFLAGS= GOPATH="$out/gopath:/usr/share/gocode" GOCACHE="$out/go-build" \
-    go build -o "$bin.tmp.$$" "$src"
+  # (GOPATH mode builds a directory outside GOPATH only as ".", not by absolute path.)
+  (cd "$src" && GO111MODULE=off GOFLAGS= GOPATH="$out/gopath:/usr/share/gocode" GOCACHE="$out/go-build" \
+    go build -o "$bin.tmp.$$" .)
   mv -f "$bin.tmp.$$" "$bin"
 fi
 
