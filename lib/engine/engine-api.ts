@@ -1,0 +1,47 @@
+// The reconcile engine as the CLI (`apply`, `dump`, `--cleanup`) and the proxier's sync loop use it.
+// Implemented by engine.ts over the real kernel clients.
+import type { State } from '../state/types.js';
+import type { ObservedState } from './observed.js';
+import type { Operation } from './operations.js';
+
+export interface ApplyOptions {
+  /** Plan only; change nothing. */
+  dryRun?: boolean;
+  /**
+   * Plan against this instead of reading the kernel: the proxier's partial sync passes the engine's own
+   * record of its last apply (`ApplyReport.after`), so a change to one Service costs no kernel reads.
+   */
+  observed?: ObservedState;
+  /** kube-proxy's graceful termination of TCP real servers (needs connection counts: kernel reads only). */
+  gracefulTermination?: boolean;
+}
+
+export interface OperationFailure {
+  operation: Operation;
+  /** KernelError / IptablesCommandError: carries errno (or exit code), the operation and the object. */
+  error: Error;
+}
+
+export interface ApplyReport {
+  /** The plan, in order. */
+  operations: Operation[];
+  /** How many of them the kernel accepted (all of them when `failures` is empty). */
+  applied: number;
+  failures: OperationFailure[];
+  /** Netlink request messages sent for the changes (reads excluded), and iptables-restore runs. */
+  messagesSent: number;
+  iptablesRestores: number;
+  /** What the kernel holds after this apply if it succeeded: the next partial sync's `observed`. */
+  after: ObservedState;
+  /** Whether `observed` came from a kernel read (true) or from the caller (false). */
+  readKernel: boolean;
+}
+
+export interface Engine {
+  /** Reads every IPVS service, ipset, the state interface's addresses and our iptables rules. */
+  observe(interfaceName: string): Promise<ObservedState>;
+  apply(desired: State, options?: ApplyOptions): Promise<ApplyReport>;
+  /** Removes everything we own (ledgers last); foreign objects stay. */
+  cleanup(interfaceName: string, options?: { dryRun?: boolean }): Promise<ApplyReport>;
+  close(): void;
+}
