@@ -2,7 +2,8 @@
 // to reply messages, built only from our own codec. Its rules are the ones the real 6.1 kernel showed in
 // the captures (test/fixtures/captured/rtnetlink): EEXIST/ENODEV/EADDRNOTAVAIL, dummy links created DOWN
 // with IFF_BROADCAST|IFF_NOARP, addresses marked IFA_F_PERMANENT, IPv6 addresses dropped when the link
-// goes down, ifa_index of an address dump ignored unless `strict` (NETLINK_GET_STRICT_CHK).
+// goes down, ifa_index of an address dump ignored unless `strict` (NETLINK_GET_STRICT_CHK). Not modelled:
+// the fe80::/64 link-local address the kernel adds when the link comes up, statistics, other link kinds.
 import { attributeMap, read } from '../../../native-free-netlink/core/attributes.js';
 import { encodeAck } from '../../../native-free-netlink/core/ack.js';
 import { AF_INET, AF_INET6 } from '../../../native-free-netlink/core/ip.js';
