@@ -63,7 +63,7 @@ export interface Link {
 export type LinkRef = { index: number } | { name: string };
 
 export function describeLinkRef(ref: LinkRef): string {
-  return 'index' in ref ? `link ${ref.index}` : ref.name;
+  return 'index' in ref ? `index ${ref.index}` : ref.name;
 }
 
 function linkKind(linkinfo: Attribute | undefined): string | undefined {

@@ -113,7 +113,7 @@ describe('rtnetlink single replies and acks', () => {
     expect(() => decodeGetLinkReply([encodeAck(req, 19)], { name: 'kube-ipvs0' }))
       .to.throw(RtnetlinkError, 'get link kube-ipvs0: ENODEV')
       .that.includes({ errno: 19, operation: 'get link', object: 'kube-ipvs0' });
-    expect(() => decodeGetLinkReply([encodeAck(req, 19)], { index: 9 })).to.throw(RtnetlinkError, 'get link link 9: ENODEV');
+    expect(() => decodeGetLinkReply([encodeAck(req, 19)], { index: 9 })).to.throw(RtnetlinkError, 'get link index 9: ENODEV');
     expect(() => decodeGetLinkReply([], { index: 9 })).to.throw(NetlinkDecodeError, /no RTM_NEWLINK/);
   });
 

@@ -128,7 +128,7 @@ describe('rtnetlink requests against a message-level fake kernel', () => {
     expectAck(k.exchange([addAddress({ index, cidr: '10.96.0.10/32' }, next())]), 'add', '');
     expectAck(k.exchange([deleteLink({ name: 'kube-ipvs0' }, next())]), 'delete link', 'kube-ipvs0');
     expect(decodeAddressDump(k.exchange([dumpAddresses({}, next())]), { index })).to.deep.equal([]);
-    expect(() => expectAck(k.exchange([deleteLink({ index }, next())]), 'delete link', `link ${index}`))
-      .to.throw(RtnetlinkError, `delete link link ${index}: ENODEV`);
+    expect(() => expectAck(k.exchange([deleteLink({ index }, next())]), 'delete link', `index ${index}`))
+      .to.throw(RtnetlinkError, `delete link index ${index}: ENODEV`);
   });
 });
