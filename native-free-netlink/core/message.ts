@@ -67,6 +67,8 @@ export function decodeMessages(buf: Uint8Array): NetlinkMessage[] {
   let off = 0;
   while (off + NLMSG_HDRLEN <= buf.length) {
     const len = dv.getUint32(off, true);
+    // Some senders (iproute2's dump requests) pad the datagram with zeros past the last message.
+    if (len === 0 && !buf.subarray(off).some((b) => b !== 0)) break;
     if (len < NLMSG_HDRLEN || off + len > buf.length) {
       throw new NetlinkDecodeError(`bad nlmsg_len ${len} with ${buf.length - off} bytes left`, off);
     }

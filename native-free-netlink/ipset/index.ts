@@ -9,3 +9,4 @@ export * from './requests.js';
 export * from './batch.js';
 export * from './replies.js';
 export * from './request-decode.js';
+export * from './list-set.js';

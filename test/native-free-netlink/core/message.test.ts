@@ -45,3 +45,12 @@ describe('nlmsghdr framing', () => {
     expect(() => decodeMessages(ok)).to.throw(NetlinkDecodeError, /trailing/);
   });
 });
+
+describe('datagram padding', () => {
+  it('stops at a zero tail after the last message (iproute2 pads dump requests)', () => {
+    const one = encodeMessage({ type: 22, flags: 0x301, seq: 1, pid: 0, payload: new Uint8Array(8) });
+    const padded = new Uint8Array(152);
+    padded.set(one);
+    expect(decodeMessages(padded)).to.have.length(1);
+  });
+});

@@ -1,0 +1,239 @@
+// Turns a plan into kernel requests. Consecutive operations for the same backend (IPVS, ipset, link,
+// iptables) go out together as one batched exchange (many messages per datagram); the plan's order
+// between backends is kept. The first batch with a failure ends the run: later operations may depend on
+// the failed one, and the next apply re-plans from what the kernel then holds, so it converges.
+import {
+  IPVS_CMD_DEL_DEST,
+  IPVS_CMD_DEL_SERVICE,
+  IPVS_CMD_NEW_DEST,
+  IPVS_CMD_NEW_SERVICE,
+  IPVS_CMD_SET_DEST,
+  IPVS_CMD_SET_SERVICE,
+  delDestination,
+  delService,
+  newDestination,
+  newService,
+  setDestination,
+  setService,
+} from '../../native-free-netlink/ipvs/index.js';
+import { addAddress, createLink, deleteAddress, deleteLink } from '../../native-free-netlink/rtnetlink/index.js';
+import { syncIptables } from '../iptables/sync.js';
+import type { IptablesRunner } from '../iptables/runner.js';
+import { IPSET_CMD_ADD, IPSET_CMD_DEL, type IpsetClient, type IpsetRequest } from '../kernel/ipset-client.js';
+import type { IpvsClient } from '../kernel/ipvs-client.js';
+import { serviceKeyOf, toIpvsDestination, toIpvsService } from '../kernel/ipvs-convert.js';
+import { KernelError } from '../kernel/kernel-error.js';
+import type { LinkClient } from '../kernel/link-client.js';
+import type { OperationFailure } from './engine-api.js';
+import { ledgerSetSpec } from './ledger.js';
+import type { Operation } from './operations.js';
+
+export interface Backends {
+  ipvs: IpvsClient;
+  ipset: IpsetClient;
+  links: LinkClient;
+  iptables: IptablesRunner;
+}
+
+export interface ExecutionResult {
+  applied: number;
+  failures: OperationFailure[];
+  messagesSent: number;
+  iptablesRestores: number;
+  /** Free text from the iptables sync (rules not in canonical form, chains kept for foreign jumps). */
+  warnings: string[];
+}
+
+type Backend = 'ipvs' | 'ipset' | 'link' | 'iptables';
+
+export function backendOf(op: Operation): Backend {
+  switch (op.kind) {
+    case 'vs-add':
+    case 'vs-update':
+    case 'vs-del':
+    case 'rs-add':
+    case 'rs-update':
+    case 'rs-del':
+      return 'ipvs';
+    case 'link-create':
+    case 'link-del':
+    case 'address-add':
+    case 'address-del':
+      return 'link';
+    case 'iptables-sync':
+      return 'iptables';
+    default:
+      return 'ipset';
+  }
+}
+
+/** Runs of consecutive operations for one backend. */
+export function segments(ops: readonly Operation[]): { backend: Backend; ops: Operation[] }[] {
+  const out: { backend: Backend; ops: Operation[] }[] = [];
+  for (const op of ops) {
+    const b = backendOf(op);
+    const last = out[out.length - 1];
+    if (last && last.backend === b) last.ops.push(op);
+    else out.push({ backend: b, ops: [op] });
+  }
+  return out;
+}
+
+export async function executePlan(ops: readonly Operation[], k: Backends): Promise<ExecutionResult> {
+  const result: ExecutionResult = { applied: 0, failures: [], messagesSent: 0, iptablesRestores: 0, warnings: [] };
+  for (const seg of segments(ops)) {
+    let failures: OperationFailure[];
+    if (seg.backend === 'ipvs') failures = await runIpvs(seg.ops, k, result);
+    else if (seg.backend === 'ipset') failures = await runIpset(seg.ops, k, result);
+    else if (seg.backend === 'link') failures = await runLink(seg.ops, k, result);
+    else failures = await runIptables(seg.ops, k, result);
+    result.failures.push(...failures);
+    result.applied += seg.ops.length - failures.length;
+    if (failures.length > 0) break;
+  }
+  return result;
+}
+
+async function runIpvs(ops: Operation[], k: Backends, r: ExecutionResult): Promise<OperationFailure[]> {
+  const id = k.ipvs.familyId;
+  const requests = ops.map((op) => {
+    switch (op.kind) {
+      case 'vs-add': {
+        const s = toIpvsService(op.service);
+        return { message: newService(id, 0, s), cmd: IPVS_CMD_NEW_SERVICE, object: { service: s } };
+      }
+      case 'vs-update': {
+        const s = toIpvsService(op.service);
+        return { message: setService(id, 0, s), cmd: IPVS_CMD_SET_SERVICE, object: { service: s } };
+      }
+      case 'vs-del': {
+        const s = serviceKeyOf(op.service);
+        return { message: delService(id, 0, s), cmd: IPVS_CMD_DEL_SERVICE, object: { service: s } };
+      }
+      case 'rs-add':
+      case 'rs-update': {
+        const s = serviceKeyOf(op.service);
+        const d = toIpvsDestination(op.realServer);
+        const build = op.kind === 'rs-add' ? newDestination : setDestination;
+        return { message: build(id, 0, s, d), cmd: op.kind === 'rs-add' ? IPVS_CMD_NEW_DEST : IPVS_CMD_SET_DEST, object: { service: s, destination: d } };
+      }
+      case 'rs-del': {
+        const s = serviceKeyOf(op.service);
+        const d = toIpvsDestination(op.realServer);
+        return { message: delDestination(id, 0, s, d), cmd: IPVS_CMD_DEL_DEST, object: { service: s, destination: d } };
+      }
+      default:
+        throw new Error(`not an IPVS operation: ${op.kind}`);
+    }
+  });
+  r.messagesSent += requests.length;
+  const errors = await k.ipvs.send(requests);
+  return collect(ops, errors.map((e) => (e ? [e] : [])));
+}
+
+async function runIpset(ops: Operation[], k: Backends, r: ExecutionResult): Promise<OperationFailure[]> {
+  // Each operation becomes one or more requests; remember which requests belong to which operation.
+  const perOp: IpsetRequest[][] = [];
+  for (const op of ops) perOp.push(await ipsetRequests(op, k.ipset));
+  const flat = perOp.flat();
+  r.messagesSent += flat.length;
+  const errors = await k.ipset.send(flat);
+  let i = 0;
+  const grouped = perOp.map((reqs) => {
+    const errs = errors.slice(i, i + reqs.length).filter((e): e is Error => e !== undefined);
+    i += reqs.length;
+    return errs;
+  });
+  return collect(ops, grouped);
+}
+
+async function ipsetRequests(op: Operation, c: IpsetClient): Promise<IpsetRequest[]> {
+  switch (op.kind) {
+    case 'ledger-create': {
+      const spec = ledgerSetSpec(op.set);
+      return [await c.create(op.set, spec.type, spec.family, { size: spec.size })];
+    }
+    case 'ledger-destroy':
+      return [c.destroy(op.set)];
+    case 'ledger-add':
+    case 'ledger-del': {
+      const spec = ledgerSetSpec(op.set);
+      return c.members(op.kind === 'ledger-add' ? IPSET_CMD_ADD : IPSET_CMD_DEL, op.set, spec.type, spec.family, [op.entry]);
+    }
+    case 'ipset-create':
+      return [await c.create(op.set.name, op.set.type, op.set.family, op.set)];
+    case 'ipset-add':
+      return c.members(IPSET_CMD_ADD, op.name, op.type, op.family, op.entries);
+    case 'ipset-del':
+      return c.members(IPSET_CMD_DEL, op.name, op.type, op.family, op.entries);
+    case 'ipset-destroy':
+      return [c.destroy(op.name)];
+    case 'ipset-swap':
+      return [c.swap(op.name, op.with)];
+    case 'ipset-rename':
+      return [c.rename(op.from, op.to)];
+    case 'ipset-flush':
+      return [c.flush(op.name)];
+    default:
+      throw new Error(`not an ipset operation: ${op.kind}`);
+  }
+}
+
+async function runLink(ops: Operation[], k: Backends, r: ExecutionResult): Promise<OperationFailure[]> {
+  // Link creation and deletion change the index address operations need: send them one by one, and
+  // batch the address operations between them.
+  const failures: OperationFailure[] = [];
+  let i = 0;
+  while (i < ops.length && failures.length === 0) {
+    const op = ops[i]!;
+    if (op.kind === 'link-create' || op.kind === 'link-del') {
+      const m = op.kind === 'link-create' ? createLink({ name: op.name, kind: 'dummy' }, 0) : deleteLink({ name: op.name }, 0);
+      r.messagesSent++;
+      const [err] = await k.links.send([m], () => ({ operation: op.kind === 'link-create' ? 'RTM_NEWLINK' : 'RTM_DELLINK', object: op.name }));
+      if (err) failures.push({ operation: op, error: err });
+      i++;
+      continue;
+    }
+    const batch: Operation[] = [];
+    while (i < ops.length && (ops[i]!.kind === 'address-add' || ops[i]!.kind === 'address-del')) batch.push(ops[i++]!);
+    const name = (batch[0] as { interface: string }).interface;
+    const link = await k.links.find(name);
+    if (!link) {
+      for (const op of batch) failures.push({ operation: op, error: new KernelError('RTM_NEWADDR', `on ${name}`, 19, 'no such interface') });
+      break;
+    }
+    const messages = batch.map((op) => {
+      const a = op as { kind: 'address-add' | 'address-del'; address: string };
+      return a.kind === 'address-add' ? addAddress({ index: link.index, cidr: a.address }, 0) : deleteAddress({ index: link.index, cidr: a.address }, 0);
+    });
+    r.messagesSent += messages.length;
+    const errors = await k.links.send(messages, (j) => {
+      const a = batch[j] as { kind: string; address: string };
+      return { operation: a.kind === 'address-add' ? 'RTM_NEWADDR' : 'RTM_DELADDR', object: `${a.address} on ${name}` };
+    });
+    failures.push(...collect(batch, errors.map((e) => (e ? [e] : []))));
+  }
+  return failures;
+}
+
+async function runIptables(ops: Operation[], k: Backends, r: ExecutionResult): Promise<OperationFailure[]> {
+  for (const op of ops) {
+    if (op.kind !== 'iptables-sync') continue;
+    try {
+      const res = await syncIptables(op.iptables, k.iptables);
+      r.iptablesRestores += res.operations.length > 0 ? 1 : 0;
+      r.warnings.push(...res.warnings);
+    } catch (error) {
+      return [{ operation: op, error: error as Error }];
+    }
+  }
+  return [];
+}
+
+function collect(ops: readonly Operation[], errors: readonly Error[][]): OperationFailure[] {
+  const out: OperationFailure[] = [];
+  errors.forEach((errs, i) => {
+    if (errs.length > 0) out.push({ operation: ops[i]!, error: errs[0]! });
+  });
+  return out;
+}

@@ -1,0 +1,188 @@
+// ipset over nfnetlink: learns the kernel's protocol and type revisions, lists every set with its members
+// in ipset's text syntax, and builds the request messages for changes (many members per message, as
+// `ipset restore` does, which is what makes big syncs cheap).
+import type { NetlinkMessage } from '../../native-free-netlink/core/message.js';
+import { NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC } from '../../native-free-netlink/nfnetlink/index.js';
+import {
+  IPSET_CMD_ADD,
+  IPSET_CMD_DEL,
+  IPSET_CMD_LIST,
+  IPSET_PROTOCOL,
+  LIST_SET_TYPE,
+  decodeListDump,
+  decodeListSetMembers,
+  decodeProtocolReply,
+  decodeTypeReply,
+  encodeAdtBatches,
+  encodeCreateRequest,
+  encodeDestroyRequest,
+  encodeFlushRequest,
+  encodeListRequest,
+  encodeListSetAdt,
+  encodeListSetCreate,
+  encodeProtocolRequest,
+  encodeRenameRequest,
+  encodeSwapRequest,
+  encodeTypeRequest,
+  formatEntry,
+  ipsetErrorFromAck,
+  parseEntry,
+  type IpsetListing,
+} from '../../native-free-netlink/ipset/index.js';
+import type { ListedIpset } from '../engine/ledger.js';
+import type { Family } from '../state/types.js';
+import type { NetlinkConnection } from '../netlink/connection.js';
+import { KernelError } from './kernel-error.js';
+
+/** A request with what it is about, so a failure names the set and member. */
+export interface IpsetRequest {
+  message: NetlinkMessage;
+  cmd: number;
+  setName?: string;
+  typeName?: string;
+  /** Members carried, in order: a batch failure's lineno points into this. */
+  members?: readonly string[];
+  firstLineno?: number;
+}
+
+export function familyNumber(type: string, family: Family | undefined): number {
+  if (type === 'bitmap:port' || type === LIST_SET_TYPE) return NFPROTO_UNSPEC;
+  return family === 'inet6' ? NFPROTO_IPV6 : NFPROTO_IPV4;
+}
+
+function familyText(n: number): string {
+  return n === NFPROTO_IPV6 ? 'inet6' : 'inet';
+}
+
+export class IpsetClient {
+  private readonly revisions = new Map<string, number>();
+
+  private constructor(
+    readonly conn: NetlinkConnection,
+    readonly protocol: number,
+  ) {}
+
+  static async open(conn: NetlinkConnection): Promise<IpsetClient> {
+    const [r] = await conn.exchange([{ ...encodeProtocolRequest({ seq: 0 }), flags: encodeProtocolRequest({ seq: 0 }).flags | 4 }]);
+    if (r!.ack && r!.ack.errno !== 0) {
+      throw new KernelError('ipset PROTOCOL', '', r!.ack.errno, 'the kernel has no ipset support (ip_set module)?');
+    }
+    const reply = r!.replies[0] ? decodeProtocolReply(r!.replies[0]) : { protocol: IPSET_PROTOCOL };
+    return new IpsetClient(conn, Math.min(reply.protocol, IPSET_PROTOCOL));
+  }
+
+  private header() {
+    return { seq: 0, protocol: this.protocol };
+  }
+
+  /** Newest revision of a set type the kernel has, as `ipset create` picks it. */
+  async revision(type: string, family: number): Promise<number> {
+    const key = `${type}/${family}`;
+    const known = this.revisions.get(key);
+    if (known !== undefined) return known;
+    const m = encodeTypeRequest(type, family, this.header());
+    const [r] = await this.conn.exchange([{ ...m, flags: m.flags | 4 }]);
+    if (r!.ack && r!.ack.errno !== 0) throw new KernelError('ipset TYPE', `${type} ${familyText(family)}`, r!.ack.errno, 'set type not supported by this kernel (module missing)?');
+    const rev = decodeTypeReply(r!.replies[0]!).revision;
+    this.revisions.set(key, rev);
+    return rev;
+  }
+
+  /** Every set with its members in ipset's text, list:set members as set names. */
+  async list(): Promise<ListedIpset[]> {
+    const [r] = await this.conn.exchange([encodeListRequest({}, this.header())]);
+    if (r!.ack && r!.ack.errno !== 0) throw new KernelError('ipset LIST', 'all sets', r!.ack.errno, r!.ack.message);
+    const lists = decodeListSetMembers(r!.replies);
+    return decodeListDump(r!.replies).map((l) => toListed(l, lists.get(l.name)));
+  }
+
+  // ---- request builders (sent by the executor, many per exchange) ----
+
+  async create(name: string, type: string, family: Family | undefined, o: { hashsize?: number; maxelem?: number; range?: string; size?: number }): Promise<IpsetRequest> {
+    const fam = familyNumber(type, family);
+    const revision = await this.revision(type, fam);
+    if (type === LIST_SET_TYPE) {
+      return { message: encodeListSetCreate(name, o.size ?? 8, revision, {}, this.header()), cmd: 2, setName: name, typeName: type };
+    }
+    const [from, to] = (o.range ?? '0-65535').split('-').map(Number);
+    const message = encodeCreateRequest(
+      {
+        name,
+        type,
+        revision,
+        family: fam as 0 | 2 | 10,
+        ...(type === 'bitmap:port' ? { portFrom: from!, portTo: to! } : { hashsize: o.hashsize ?? 1024, maxelem: o.maxelem ?? 65536 }),
+      },
+      {},
+      this.header(),
+    );
+    return { message, cmd: 2, setName: name, typeName: type };
+  }
+
+  destroy(name: string): IpsetRequest {
+    return { message: encodeDestroyRequest(name, {}, this.header()), cmd: 3, setName: name };
+  }
+
+  flush(name: string): IpsetRequest {
+    return { message: encodeFlushRequest(name, this.header()), cmd: 4, setName: name };
+  }
+
+  rename(from: string, to: string): IpsetRequest {
+    return { message: encodeRenameRequest(from, to, this.header()), cmd: 5, setName: from };
+  }
+
+  swap(a: string, b: string): IpsetRequest {
+    return { message: encodeSwapRequest(a, b, this.header()), cmd: 6, setName: a };
+  }
+
+  /** ADD or DEL members (ipset text) with "exist" semantics, as few messages as fit. */
+  members(cmd: typeof IPSET_CMD_ADD | typeof IPSET_CMD_DEL, name: string, type: string, family: Family | undefined, members: readonly string[]): IpsetRequest[] {
+    if (type === LIST_SET_TYPE) {
+      return [{ message: encodeListSetAdt(cmd, name, members, { exist: true }, this.header()), cmd, setName: name, typeName: type, members, firstLineno: members.length > 1 ? 1 : 0 }];
+    }
+    const fam = familyNumber(type, family);
+    const entries = members.map((m) => parseEntry(type, fam, m));
+    return encodeAdtBatches(cmd, name, entries, { exist: true }, { ...this.header(), seq: 0 }).map((b) => ({
+      message: b.message,
+      cmd,
+      setName: name,
+      typeName: type,
+      members: members.slice(b.firstLineno - 1, b.firstLineno - 1 + b.entries.length),
+      firstLineno: b.firstLineno,
+    }));
+  }
+
+  /** Sends requests batched; returns one error (or undefined) per request. */
+  async send(requests: readonly IpsetRequest[]): Promise<(Error | undefined)[]> {
+    const results = await this.conn.exchange(requests.map((r) => r.message));
+    return results.map((res, i) => {
+      const req = requests[i]!;
+      if (!res.ack || res.ack.errno === 0) return undefined;
+      return ipsetErrorFromAck(res.ack, { cmd: req.cmd, setName: req.setName, typeName: req.typeName, element: req.members && req.members.length === 1 ? req.members[0] : undefined });
+    });
+  }
+}
+
+function toListed(l: IpsetListing, listMembers: string[] | undefined): ListedIpset {
+  const out: ListedIpset = {
+    name: l.name,
+    type: l.type,
+    family: familyText(l.family),
+    entries: listMembers ?? safeFormat(l),
+  };
+  if (l.header.hashsize !== undefined) out.hashsize = l.header.hashsize;
+  if (l.header.maxelem !== undefined) out.maxelem = l.header.maxelem;
+  if (l.header.portFrom !== undefined && l.header.portTo !== undefined) out.range = `${l.header.portFrom}-${l.header.portTo}`;
+  return out;
+}
+
+/** Members of types the codec can print; a foreign set of another type lists without members. */
+function safeFormat(l: IpsetListing): string[] {
+  try {
+    return l.entries.map((e) => formatEntry(l.type, l.family, e));
+  } catch {
+    return [];
+  }
+}
+
+export { IPSET_CMD_ADD, IPSET_CMD_DEL, IPSET_CMD_LIST };
