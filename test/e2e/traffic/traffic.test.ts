@@ -8,7 +8,7 @@
 // Timings go to stderr (the TCG guest is slow and shared: keep the whole file well under a minute).
 import { expect } from 'chai';
 import { httpSpread, inNetns, steadyStream, udpSpread, type SpreadResult } from '../../../e2e/traffic/client.js';
-import { listNamespaces, setupNodeNetwork, teardownNodeNetwork, type NodeNetwork } from '../../../e2e/traffic/node-network.js';
+import { addPods, listLinks, listNamespaces, removePods, setupNodeNetwork, teardownNodeNetwork, type NodeNetwork } from '../../../e2e/traffic/node-network.js';
 import { startPodServers, type PodServers } from '../../../e2e/traffic/pod-servers.js';
 import { runCommand } from '../../../e2e/traffic/run-command.js';
 import { CLUSTER_IP, CLUSTER_PORT, CLUSTER_UDP_PORT, NODE_PORT, clusterIpTcpRules, programByHand, unprogramByHand } from './by-hand-kube-proxy.js';
@@ -76,6 +76,20 @@ describe('traffic fixture: node network, pod servers and clients through IPVS pr
     for (const pod of network.pods) expect(ports).to.match(new RegExp(`${pod.hostVeth}@.* master cbr0[\\s\\S]*?hairpin on`));
     expect(runCommand(['ip', '-n', 'httpd-b', '-4', 'route', 'show', 'default']).stdout).to.contain(`via ${GATEWAY} dev eth0`);
     expect(runCommand(['ip', '-n', 'outside-client', '-o', '-4', 'addr', 'show', 'eth0']).stdout).to.contain('192.168.122.20/24');
+  });
+
+  it('adds and removes a pod on the running network (its namespace, hairpin port and processes)', async function () {
+    const t = Date.now();
+    let grown = addPods(network, [{ name: 'httpd-d', ip: '10.244.1.7' }]);
+    const added = grown.pods.find((p) => p.netns === 'httpd-d')!;
+    expect(listNamespaces()).to.include('httpd-d');
+    expect(listLinks()).to.include(added.hostVeth);
+    expect(runCommand(['ip', '-n', 'httpd-d', '-o', '-4', 'addr', 'show', 'eth0']).stdout).to.contain('10.244.1.7/24');
+    grown = removePods(grown, ['httpd-d']);
+    expect(grown.pods.map((p) => p.netns)).to.deep.equal(POD_NAMES);
+    expect(listNamespaces()).not.to.include('httpd-d');
+    expect(listLinks()).not.to.include(added.hostVeth);
+    timed('addPods + removePods', t, undefined);
   });
 
   it('node -> ClusterIP: spreads evenly over all 3 pods, masqueraded to the bridge address', async function () {
