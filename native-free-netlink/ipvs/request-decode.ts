@@ -2,6 +2,7 @@
 // check decode(raw) against the value that encodes to raw.
 import { attributeMap, read, type Attribute } from '../core/attributes.js';
 import { NetlinkDecodeError } from '../core/errors.js';
+import { AF_INET } from '../core/ip.js';
 import type { NetlinkMessage } from '../core/message.js';
 import { decodeGenl } from '../genetlink/genl.js';
 import {
@@ -10,7 +11,9 @@ import {
   IPVS_CMD_ATTR_TIMEOUT_TCP,
   IPVS_CMD_ATTR_TIMEOUT_TCP_FIN,
   IPVS_CMD_ATTR_TIMEOUT_UDP,
+  IPVS_DEST_ATTR_ADDR,
   IPVS_DEST_ATTR_FWD_METHOD,
+  IPVS_SVC_ATTR_ADDR,
   IPVS_SVC_ATTR_FLAGS,
   IPVS_SVC_ATTR_NETMASK,
   IPVS_SVC_ATTR_SCHED_NAME,
@@ -36,6 +39,8 @@ export interface IpvsRequest {
   timeouts?: IpvsTimeouts;
   /** Whether the SERVICE / DEST nests carried NLA_F_NESTED (undefined without nests). */
   nestedFlag?: boolean;
+  /** 4 when IPv4 addresses were sent in 4 bytes instead of the usual 16 (absent otherwise). */
+  ipv4AddressLength?: 4;
 }
 
 const FULL_SERVICE = [IPVS_SVC_ATTR_SCHED_NAME, IPVS_SVC_ATTR_FLAGS, IPVS_SVC_ATTR_TIMEOUT, IPVS_SVC_ATTR_NETMASK];
@@ -61,6 +66,13 @@ export function decodeIpvsRequest(m: NetlinkMessage): IpvsRequest {
     const attrs = read.nested(destNest);
     const family = out.service?.family;
     out.destination = attributeMap(attrs).has(IPVS_DEST_ATTR_FWD_METHOD) ? unpackDestination(attrs, family) : unpackDestinationKey(attrs, family);
+  }
+  // IPv4 addresses normally travel as 16-byte union nf_inet_addr; note the compact form so it can be re-sent.
+  if (svcNest && out.service?.family === AF_INET && attributeMap(read.nested(svcNest)).get(IPVS_SVC_ATTR_ADDR)?.data.length === 4) {
+    out.ipv4AddressLength = 4;
+  }
+  if (destNest && out.destination?.family === AF_INET && attributeMap(read.nested(destNest)).get(IPVS_DEST_ATTR_ADDR)?.data.length === 4) {
+    out.ipv4AddressLength = 4;
   }
   if (nests.length > 0) {
     if (nests.some((n) => n.nested !== nests[0]!.nested)) throw new NetlinkDecodeError('IPVS request mixes nests with and without NLA_F_NESTED', 0);

@@ -38,9 +38,9 @@ export interface IpvsRequestOptions extends AddressEncoding {
   /** nlmsg_pid; 0 (default) lets the kernel fill in the socket's port id. */
   pid?: number;
   /**
-   * NLA_F_NESTED on the SERVICE and DEST nests. Default true. The kernel accepts both: IPVS parses its
-   * nests non-strictly (GENL_DONT_VALIDATE_STRICT) and has masked the flag since 2.6.24. ipvsadm (libnl 3.7)
-   * does not set it: `false` reproduces its bytes.
+   * NLA_F_NESTED on the SERVICE and DEST nests. Default true, as ipvsadm 1.31 with libnl 3.7 sends them
+   * (captured). The kernel accepts both: IPVS parses its nests non-strictly (GENL_DONT_VALIDATE_STRICT) and
+   * masks the flag; `false` reproduces older libnl / moby-ipvs style requests.
    */
   nestedFlag?: boolean;
   /** NLM_F_ACK. Default true for commands and single GETs, false for dumps (see the file comment). */
@@ -52,7 +52,8 @@ export interface SetServiceOptions extends IpvsRequestOptions, ServiceEncoding {
 export interface IdentityRequestOptions extends IpvsRequestOptions, ServiceEncoding {
   /**
    * Send the whole service (and destination) instead of only what identifies it, as ipvsadm does for
-   * DEL_SERVICE and DEL_DEST. The kernel reads only the identity; this exists to reproduce captured bytes.
+   * DEL_SERVICE, DEL_DEST and (with an empty scheduler) in every *_DEST command. The kernel reads only the
+   * identity there; this exists to reproduce captured bytes.
    */
   full?: boolean;
 }
