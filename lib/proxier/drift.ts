@@ -1,0 +1,66 @@
+// Pure helpers the sync loop uses to decide how to plan and what a plan means:
+// - which operations of a periodic (kernel-read) sync repaired drift, i.e. were not explained by the changes
+//   that the loop itself queued;
+// - whether a sync may plan against the engine's record or needs a kernel read for connection counts.
+import { realServerKey, virtualServerKey } from '../state/canonical.js';
+import type { State } from '../state/types.js';
+import type { ObservedState } from '../engine/observed.js';
+import type { Operation, OperationKind } from '../engine/operations.js';
+
+/**
+ * One unit per kernel object an operation touches: an ipset entry operation counts once per entry, so that
+ * a planned "add a" and a repair "add a, b" differ by exactly "b".
+ */
+function units(op: Operation): { kind: OperationKind; key: string }[] {
+  if (op.kind === 'ipset-add' || op.kind === 'ipset-del') {
+    return op.entries.map((entry) => ({ kind: op.kind, key: `${op.kind} ${op.name} ${entry}` }));
+  }
+  return [{ kind: op.kind, key: JSON.stringify(op) }];
+}
+
+/**
+ * Graceful termination is not drift: it is the planner setting a leaving real server's weight to 0
+ * (rs-update with `draining`), or deleting one whose weight is 0 once its connections are gone.
+ */
+function isGracefulTermination(op: Operation): boolean {
+  return (op.kind === 'rs-update' && op.draining !== undefined) || (op.kind === 'rs-del' && op.realServer.weight === 0);
+}
+
+/**
+ * The operations of a kernel-read sync that the planned changes (`expected`: the same desired state planned
+ * against the engine's own record) do not account for, as counts by operation kind.
+ */
+export function driftByKind(actual: readonly Operation[], expected: readonly Operation[]): Map<OperationKind, number> {
+  const planned = new Map<string, number>();
+  for (const op of expected) for (const u of units(op)) planned.set(u.key, (planned.get(u.key) ?? 0) + 1);
+  const drift = new Map<OperationKind, number>();
+  for (const op of actual) {
+    if (isGracefulTermination(op)) continue;
+    for (const u of units(op)) {
+      const n = planned.get(u.key) ?? 0;
+      if (n > 0) {
+        planned.set(u.key, n - 1);
+        continue;
+      }
+      drift.set(u.kind, (drift.get(u.kind) ?? 0) + 1);
+    }
+  }
+  return drift;
+}
+
+/**
+ * Whether the desired state takes a real server away from a TCP or fwmark virtual server that stays: the
+ * planner then needs the kernel's connection counts (graceful termination), which only a kernel read has.
+ * UDP and SCTP real servers are deleted at once whatever their connections, so they never need one.
+ */
+export function removesDrainableRealServers(desired: State, record: ObservedState): boolean {
+  const have = new Map(record.virtualServers.map((vs) => [virtualServerKey(vs), vs]));
+  for (const want of desired.virtualServers) {
+    if (want.protocol === 'udp' || want.protocol === 'sctp') continue;
+    const old = have.get(virtualServerKey(want));
+    if (!old || old.realServers.length === 0) continue;
+    const wanted = new Set(want.realServers.map(realServerKey));
+    if (old.realServers.some((rs) => !wanted.has(realServerKey(rs)))) return true;
+  }
+  return false;
+}
