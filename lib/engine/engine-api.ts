@@ -35,6 +35,8 @@ export interface ApplyReport {
   after: ObservedState;
   /** Whether `observed` came from a kernel read (true) or from the caller (false). */
   readKernel: boolean;
+  /** Notes from the iptables sync (e.g. a chain kept because a foreign rule still jumps to it). */
+  warnings?: string[];
 }
 
 export interface Engine {

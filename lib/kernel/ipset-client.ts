@@ -63,7 +63,7 @@ export class IpsetClient {
   ) {}
 
   static async open(conn: NetlinkConnection): Promise<IpsetClient> {
-    const [r] = await conn.exchange([{ ...encodeProtocolRequest({ seq: 0 }), flags: encodeProtocolRequest({ seq: 0 }).flags | 4 }]);
+    const [r] = await conn.exchange([encodeProtocolRequest({ seq: 0 })]);
     if (r!.ack && r!.ack.errno !== 0) {
       throw new KernelError('ipset PROTOCOL', '', r!.ack.errno, 'the kernel has no ipset support (ip_set module)?');
     }
@@ -81,7 +81,7 @@ export class IpsetClient {
     const known = this.revisions.get(key);
     if (known !== undefined) return known;
     const m = encodeTypeRequest(type, family, this.header());
-    const [r] = await this.conn.exchange([{ ...m, flags: m.flags | 4 }]);
+    const [r] = await this.conn.exchange([m]);
     if (r!.ack && r!.ack.errno !== 0) throw new KernelError('ipset TYPE', `${type} ${familyText(family)}`, r!.ack.errno, 'set type not supported by this kernel (module missing)?');
     const rev = decodeTypeReply(r!.replies[0]!).revision;
     this.revisions.set(key, rev);

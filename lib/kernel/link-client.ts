@@ -4,10 +4,12 @@
 import { ENODEV } from '../../native-free-netlink/core/errno.js';
 import type { NetlinkMessage } from '../../native-free-netlink/core/message.js';
 import {
+  RTM_NEWADDR,
+  RTM_NEWLINK,
   addressCidr,
-  decodeAddressDump,
+  decodeAddress,
   decodeGetLinkReply,
-  decodeLinkDump,
+  decodeLink,
   dumpAddresses,
   dumpLinks,
   getLink,
@@ -29,16 +31,26 @@ export class LinkClient {
   }
 
   async listLinks(): Promise<Link[]> {
-    const [r] = await this.conn.exchange([dumpLinks(0)]);
-    if (r!.ack && r!.ack.errno !== 0) throw new KernelError('RTM_GETLINK', 'dump', r!.ack.errno);
-    return decodeLinkDump(r!.replies);
+    return (await this.dump(() => dumpLinks(0), 'RTM_GETLINK')).filter((m) => m.type === RTM_NEWLINK).map(decodeLink);
   }
 
-  /** Addresses of one link (index), or of all links when index is omitted. */
+  /**
+   * Addresses of one link (index), or of all links when index is omitted. Filtered here too: without
+   * NETLINK_GET_STRICT_CHK (which the socket binding cannot set) the kernel ignores the index.
+   */
   async listAddresses(index?: number): Promise<Address[]> {
-    const [r] = await this.conn.exchange([dumpAddresses(index !== undefined ? { index } : {}, 0)]);
-    if (r!.ack && r!.ack.errno !== 0) throw new KernelError('RTM_GETADDR', 'dump', r!.ack.errno);
-    return decodeAddressDump(r!.replies, index !== undefined ? { index } : {});
+    const all = (await this.dump(() => dumpAddresses(index !== undefined ? { index } : {}, 0), 'RTM_GETADDR')).filter((m) => m.type === RTM_NEWADDR).map(decodeAddress);
+    return index === undefined ? all : all.filter((a) => a.index === index);
+  }
+
+  /** A dump's data messages (the transport strips DONE and reports errors); retried when interrupted. */
+  private async dump(request: () => NetlinkMessage, operation: string): Promise<NetlinkMessage[]> {
+    for (let attempt = 1; ; attempt++) {
+      const [r] = await this.conn.exchange([request()]);
+      if (r!.ack && r!.ack.errno !== 0) throw new KernelError(operation, 'dump', r!.ack.errno, r!.ack.message);
+      if (!r!.dumpInterrupted) return r!.replies;
+      if (attempt >= 5) throw new KernelError(operation, 'dump', 4, 'interrupted by concurrent changes 5 times');
+    }
   }
 
   /** "10.96.0.10/32" for each address on the link. */

@@ -49,6 +49,7 @@ export class SocketTransport implements NetlinkConnection {
   readonly counters: TransportCounters;
   private onMessage: ((buf: Buffer) => void) | undefined;
   private onError: ((err: Error & { errno?: number; code?: string }) => void) | undefined;
+  private closed = false;
 
   constructor(
     readonly protocol: number,
@@ -81,6 +82,7 @@ export class SocketTransport implements NetlinkConnection {
   }
 
   private async exchangeNow(requests: readonly NetlinkMessage[]): Promise<ExchangeResult[]> {
+    if (this.closed) throw new NetlinkTransportError('netlink connection is closed');
     const numbered = requests.map((r) => ({ ...r, seq: this.nextSeq(), pid: 0 }));
     const out: ExchangeResult[] = [];
     let i = 0;
@@ -122,7 +124,7 @@ export class SocketTransport implements NetlinkConnection {
         this.timers.clearTimeout(timer);
         this.onMessage = undefined;
         this.onError = undefined;
-        this.socket.unref();
+        if (!this.closed) this.socket.unref();
         if (err) reject(err);
         else resolve(collector.results);
       };
@@ -159,6 +161,8 @@ export class SocketTransport implements NetlinkConnection {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.socket.close();
   }
 }

@@ -1,0 +1,118 @@
+// The reconcile engine over the real kernel: three netlink sockets (generic netlink for IPVS, nfnetlink for
+// ipset, rtnetlink for the link) and iptables-restore. observe -> plan (pure) -> execute (batched).
+import { NETLINK_GENERIC_PROTOCOL, NETLINK_NETFILTER_PROTOCOL, NETLINK_ROUTE_PROTOCOL } from '../netlink/protocols.js';
+import { CommandIptablesRunner, type IptablesRunner } from '../iptables/runner.js';
+import { readIptables } from '../iptables/sync.js';
+import { ownedIptablesState } from '../iptables/owned.js';
+import { IpsetClient } from '../kernel/ipset-client.js';
+import { IpvsClient, type IpvsServiceWithDestinations } from '../kernel/ipvs-client.js';
+import { fromIpvsDestination, fromIpvsService } from '../kernel/ipvs-convert.js';
+import { LinkClient } from '../kernel/link-client.js';
+import type { NetlinkConnection, TransportCounters } from '../netlink/connection.js';
+import { newCounters, SocketTransport } from '../netlink/socket-transport.js';
+import { realServerKey, virtualServerKey } from '../state/canonical.js';
+import type { State, VirtualServer } from '../state/types.js';
+import type { ApplyOptions, ApplyReport, Engine } from './engine-api.js';
+import { executePlan, type Backends } from './execute.js';
+import { ledgerFromIpsets } from './ledger.js';
+import type { ConnectionCounts, ObservedState } from './observed.js';
+import type { Operation } from './operations.js';
+import { planCleanup } from './plan-cleanup.js';
+import { planChanges } from './plan.js';
+import { applyOperationsToState } from './simulate.js';
+
+export interface KernelEngineOptions {
+  /** Connections to use instead of sockets (tests: message-level fakes). */
+  connections?: { ipvs: NetlinkConnection; ipset: NetlinkConnection; route: NetlinkConnection };
+  iptables?: IptablesRunner;
+  /** Requests per datagram. */
+  batchSize?: number;
+}
+
+export const DEFAULT_INTERFACE = 'kube-ipvs0';
+
+export function virtualServersFromKernel(services: readonly IpvsServiceWithDestinations[]): { virtualServers: VirtualServer[]; connections: ConnectionCounts } {
+  const connections = new Map<string, Map<string, number>>();
+  const virtualServers = services.map((s) => {
+    const vs: VirtualServer = { ...fromIpvsService(s.service), realServers: s.destinations.map((d) => fromIpvsDestination(d.destination)) };
+    const perRs = new Map<string, number>();
+    s.destinations.forEach((d, i) => perRs.set(realServerKey(vs.realServers[i]!), d.stats.activeConns + d.stats.inactiveConns));
+    connections.set(virtualServerKey(vs), perRs);
+    return vs;
+  });
+  return { virtualServers, connections };
+}
+
+export class KernelEngine implements Engine {
+  readonly counters: TransportCounters;
+
+  private constructor(
+    readonly backends: Backends,
+    private readonly conns: NetlinkConnection[],
+    counters: TransportCounters,
+  ) {
+    this.counters = counters;
+  }
+
+  static async open(o: KernelEngineOptions = {}): Promise<KernelEngine> {
+    const counters = newCounters();
+    const mk = (p: number) => new SocketTransport(p, { counters, ...(o.batchSize ? { batchSize: o.batchSize } : {}) });
+    const c = o.connections ?? { ipvs: mk(NETLINK_GENERIC_PROTOCOL), ipset: mk(NETLINK_NETFILTER_PROTOCOL), route: mk(NETLINK_ROUTE_PROTOCOL) };
+    const all = [c.ipvs, c.ipset, c.route];
+    try {
+      const [ipvs, ipset] = await Promise.all([IpvsClient.open(c.ipvs), IpsetClient.open(c.ipset)]);
+      return new KernelEngine({ ipvs, ipset, links: new LinkClient(c.route), iptables: o.iptables ?? new CommandIptablesRunner() }, all, counters);
+    } catch (e) {
+      for (const conn of all) conn.close();
+      throw e;
+    }
+  }
+
+  async observe(interfaceName: string | undefined = DEFAULT_INTERFACE, withIptables = true): Promise<ObservedState> {
+    const { ipvs, ipset, links, iptables } = this.backends;
+    const [services, listed, link, rules] = await Promise.all([
+      ipvs.listAll(),
+      ipset.list(),
+      interfaceName ? links.find(interfaceName) : Promise.resolve(undefined),
+      withIptables ? readIptables(iptables).then(ownedIptablesState) : Promise.resolve(undefined),
+    ]);
+    const { virtualServers, connections } = virtualServersFromKernel(services);
+    const { ipsets, ledger } = ledgerFromIpsets(listed);
+    const observed: ObservedState = { virtualServers, ipsets, ledger, connections };
+    if (interfaceName) {
+      observed.interface = { name: interfaceName, exists: !!link, addresses: link ? await links.addressCidrs(link.index) : [] };
+    }
+    if (rules) observed.iptables = rules;
+    return observed;
+  }
+
+  async apply(desired: State, options: ApplyOptions = {}): Promise<ApplyReport> {
+    const readKernel = options.observed === undefined;
+    const observed = options.observed ?? (await this.observe(desired.interface?.name, desired.iptables !== undefined));
+    const operations = planChanges(desired, observed, { gracefulTermination: options.gracefulTermination });
+    return this.run(operations, observed, readKernel, options.dryRun, desired.interface?.name);
+  }
+
+  async cleanup(interfaceName: string = DEFAULT_INTERFACE, options: { dryRun?: boolean } = {}): Promise<ApplyReport> {
+    const observed = await this.observe(interfaceName);
+    return this.run(planCleanup(observed), observed, true, options.dryRun, interfaceName);
+  }
+
+  private async run(operations: Operation[], observed: ObservedState, readKernel: boolean, dryRun: boolean | undefined, interfaceName: string | undefined): Promise<ApplyReport> {
+    if (dryRun || operations.length === 0) {
+      return { operations, applied: 0, failures: [], messagesSent: 0, iptablesRestores: 0, after: observed, readKernel };
+    }
+    const exec = await executePlan(operations, this.backends);
+    // After a failure part of a batch may have been applied: only a fresh read tells what the kernel holds.
+    const after = exec.failures.length > 0 ? await this.observe(interfaceName, observed.iptables !== undefined) : applyOperationsToState(observed, operations);
+    return { operations, applied: exec.applied, failures: exec.failures, messagesSent: exec.messagesSent, iptablesRestores: exec.iptablesRestores, after, readKernel, warnings: exec.warnings };
+  }
+
+  close(): void {
+    for (const c of this.conns) c.close();
+  }
+}
+
+export function openKernelEngine(o: KernelEngineOptions = {}): Promise<KernelEngine> {
+  return KernelEngine.open(o);
+}

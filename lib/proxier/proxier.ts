@@ -1,0 +1,284 @@
+// The sync loop: watch events -> change trackers -> (bounded-frequency runner) -> desired state -> engine.
+//
+// How each sync plans (the point of the design: kube-proxy re-reads the whole kernel on every sync):
+// - a sync asked for by a change plans against the engine's record of its last apply (ApplyReport.after):
+//   no kernel reads, and only the changed Services' objects differ, so only they are touched;
+// - the first sync, a retry after a failure, and the periodic sync (--ipvs-sync-period) read the kernel.
+//   The first one adopts what is already there (the planner claims desired objects, never re-creates
+//   them); the periodic one repairs drift (someone ran ipvsadm -d) and counts it by operation kind;
+// - a sync that takes a real server away from a TCP virtual server reads the kernel too: graceful
+//   termination needs live connection counts.
+import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import type { ApplyReport, Engine } from '../engine/engine-api.js';
+import type { ObservedState } from '../engine/observed.js';
+import { describe as describeOperation } from '../engine/operations.js';
+import type { ProxierHealth } from '../health/proxier-health.js';
+import { ChangeTracker, endpointSliceProjection, serviceProjection } from '../kube/change-tracker.js';
+import type { Logger } from '../log/logger.js';
+import type { ProxierMetrics } from '../metrics/proxier-metrics.js';
+import type { Family } from '../state/types.js';
+import { BoundedFrequencyRunner, type RunReason } from '../sync/bounded-frequency-runner.js';
+import type { Clock } from '../sync/clock.js';
+import { buildDesiredState } from './desired-state.js';
+import { driftByKind, removesDrainableRealServers } from './drift.js';
+import { nodeEligible, nodeInternalIPs } from './node-addresses.js';
+import type { NodeConfig, Problem } from './types.js';
+
+/** The EndpointSlice controller's record of when the change that produced this slice version happened. */
+export const TRIGGER_TIME_ANNOTATION = 'endpoints.kubernetes.io/last-change-trigger-time';
+
+const ENOENT = 2;
+
+/** What the node looks like right now: asked at every sync (addresses may come and go). */
+export type NodeFacts = Pick<NodeConfig, 'nodeIPs' | 'localAddresses' | 'ipFamilies'>;
+
+export interface ProxierOptions {
+  engine: Engine;
+  clock: Clock;
+  log: Logger;
+  metrics: ProxierMetrics;
+  health: ProxierHealth;
+  /** The node's static settings (from flags). */
+  config: Omit<NodeConfig, 'nodeIPs' | 'localAddresses' | 'ipFamilies'>;
+  /** Node IPs, local addresses and families, from the host and the Node object (undefined until listed). */
+  nodeFacts: (node: V1Node | undefined) => NodeFacts;
+  syncPeriodMs: number;
+  minSyncPeriodMs: number;
+  /** After a failed sync; default 5 s, never longer than the sync period. */
+  retryPeriodMs?: number;
+  /** kube-proxy's graceful termination of TCP real servers; default on. */
+  gracefulTermination?: boolean;
+  /** The proxier cannot work at all (the scheduler's kernel module is missing): the command should exit. */
+  onFatal?: (err: Error) => void;
+}
+
+/** A sync whose apply the kernel refused in part; carries the engine's failures. */
+export class SyncError extends Error {
+  constructor(
+    message: string,
+    readonly report: ApplyReport,
+  ) {
+    super(message);
+    this.name = 'SyncError';
+  }
+}
+
+export class Proxier {
+  private readonly services = new ChangeTracker<V1Service>(serviceProjection);
+  private readonly slices = new ChangeTracker<V1EndpointSlice>(endpointSliceProjection);
+  private node: V1Node | undefined;
+  private nodeIPsSeen = '';
+  /** The Node's IPs changed since the last sync (the trackers don't see Node changes). */
+  private nodeChanged = false;
+  private readonly runner: BoundedFrequencyRunner;
+  /** The engine's record of the kernel after our last successful apply; undefined = read the kernel. */
+  private record: ObservedState | undefined;
+  /** Change trigger times waiting for a successful sync (network programming latency). */
+  private triggerTimes = new Map<string, number>();
+  private readonly startedAt: number;
+  private problemsSeen = new Set<string>();
+  private warningsSeen = new Set<string>();
+  private syncs = 0;
+
+  constructor(private readonly o: ProxierOptions) {
+    this.startedAt = o.clock.now();
+    const retry = Math.min(o.retryPeriodMs ?? 5000, o.syncPeriodMs);
+    this.runner = new BoundedFrequencyRunner((reason) => this.sync(reason), o.clock, {
+      minIntervalMs: o.minSyncPeriodMs,
+      maxIntervalMs: o.syncPeriodMs,
+      retryIntervalMs: retry,
+    }, (err) => this.o.log.error('sync failed; retrying', { retryInMs: retry, error: errorText(err) }));
+  }
+
+  // ---- Events (from the watchers; before start() they only accumulate) ----
+
+  onServiceChange(key: string, svc: V1Service | undefined): void {
+    this.o.metrics.serviceChangesTotal.inc();
+    const pending = this.services.update(key, svc);
+    this.o.metrics.serviceChangesPending.set(this.services.pendingCount);
+    if (pending) this.queue();
+  }
+
+  onEndpointSliceChange(key: string, slice: V1EndpointSlice | undefined): void {
+    this.o.metrics.endpointChangesTotal.inc();
+    const pending = this.slices.update(key, slice);
+    this.o.metrics.endpointChangesPending.set(this.slices.pendingCount);
+    if (pending) this.queue();
+  }
+
+  /** This node's Node object (undefined: deleted or not there). */
+  onNodeChange(node: V1Node | undefined): void {
+    this.node = node;
+    this.o.health.setNodeEligible(nodeEligible(node));
+    // The Node's IPs pick the served families and the "primary" NodePort addresses.
+    const ips = nodeInternalIPs(node).join(',');
+    if (ips !== this.nodeIPsSeen) {
+      this.nodeIPsSeen = ips;
+      this.nodeChanged = true;
+      this.queue();
+    }
+  }
+
+  // ---- Lifecycle ----
+
+  /** Call once the initial lists of Services, EndpointSlices and the Node are complete: syncs at once. */
+  start(): void {
+    this.runner.start();
+  }
+
+  /** Stops scheduling; resolves when the sync in progress (if any) has finished. */
+  stop(): Promise<void> {
+    return this.runner.stop();
+  }
+
+  /** Settles after the sync in progress, if any (tests). */
+  idle(): Promise<void> {
+    return this.runner.idle();
+  }
+
+  private queue(): void {
+    this.o.health.queued();
+    this.o.metrics.lastQueuedTimestamp.set(this.o.clock.now() / 1000);
+    this.runner.run();
+  }
+
+  // ---- One sync ----
+
+  private async sync(reason: RunReason): Promise<void> {
+    const { engine, clock, metrics, log } = this.o;
+    const start = clock.now();
+    // Asked for by changes that cancelled out before the run: the kernel already matches our record.
+    if (reason === 'requested' && this.record && !this.nodeChanged && this.services.pendingCount + this.slices.pendingCount === 0) {
+      this.o.health.updated(start);
+      return;
+    }
+    const n = ++this.syncs;
+    this.nodeChanged = false;
+    try {
+      this.collectTriggerTimes(this.slices.drain());
+      this.services.drain();
+      metrics.serviceChangesPending.set(0);
+      metrics.endpointChangesPending.set(0);
+
+      const facts = this.o.nodeFacts(this.node);
+      const desired = buildDesiredState({
+        services: this.services.currentObjects(),
+        endpointSlices: this.slices.currentObjects(),
+        node: { ...this.o.config, ...facts },
+      });
+      this.logProblems(desired.problems);
+
+      const graceful = this.o.gracefulTermination ?? true;
+      const record = reason === 'requested' ? this.record : undefined;
+      const readKernel = record === undefined || (graceful && removesDrainableRealServers(desired.state, record));
+      // A periodic sync separates drift from our own queued changes: plan those against our record first
+      // (a dry run: no kernel I/O), and count whatever else the kernel read makes the planner do.
+      const expected = reason === 'periodic' && this.record
+        ? (await engine.apply(desired.state, { dryRun: true, observed: this.record, gracefulTermination: graceful })).operations
+        : undefined;
+
+      this.record = undefined; // until this apply is known to have succeeded
+      const report = await engine.apply(desired.state, {
+        ...(readKernel ? {} : { observed: record }),
+        gracefulTermination: graceful,
+      });
+      this.countOperations(report);
+      this.logWarnings(report.warnings ?? []);
+      if (report.failures.length > 0) throw this.failure(report);
+      this.record = report.after;
+
+      const drift = expected ? driftByKind(report.operations, expected) : new Map();
+      for (const [kind, count] of drift) metrics.driftRepairedTotal.inc({ kind }, count);
+      if (drift.size > 0) log.warn('repaired kernel state changed by someone else', { drift: Object.fromEntries(drift) });
+
+      const done = clock.now();
+      this.o.health.updated(start);
+      if (this.services.pendingCount + this.slices.pendingCount > 0) this.o.health.queued();
+      metrics.lastSyncTimestamp.set(done / 1000);
+      for (const t of this.triggerTimes.values()) metrics.networkProgrammingDuration.observe(Math.max(0, done - t) / 1000);
+      this.triggerTimes.clear();
+      this.setNoLocalEndpoints(desired.stats.noLocalEndpoints, facts.ipFamilies);
+      log.verbose('sync done', {
+        sync: n, reason, readKernel: report.readKernel, durationMs: done - start, operations: report.operations.length,
+        messagesSent: report.messagesSent, iptablesRestores: report.iptablesRestores, services: desired.stats.services,
+        virtualServers: desired.stats.virtualServers, realServers: desired.stats.realServers,
+      });
+    } catch (err) {
+      metrics.syncErrorsTotal.inc();
+      throw err;
+    } finally {
+      metrics.syncDuration.observe((clock.now() - start) / 1000);
+    }
+  }
+
+  private countOperations(report: ApplyReport): void {
+    const { metrics, log } = this.o;
+    metrics.kernelOperationsPerSync.observe(report.applied);
+    const applied = report.operations.slice(0, report.applied);
+    const byKind = new Map<string, number>();
+    for (const op of applied) byKind.set(op.kind, (byKind.get(op.kind) ?? 0) + 1);
+    for (const [kind, count] of byKind) metrics.kernelOperationsTotal.inc({ kind }, count);
+    if (log.isDebugEnabled()) for (const op of applied) log.debug(describeOperation(op));
+  }
+
+  /** Turns refused operations into the sync's error; a missing scheduler module is fatal. */
+  private failure(report: ApplyReport): SyncError {
+    const first = report.failures[0]!;
+    const errno = (first.error as { errno?: unknown }).errno;
+    const op = first.operation;
+    const scheduler = this.o.config.scheduler || 'rr';
+    if (errno === ENOENT && (op.kind === 'vs-add' || op.kind === 'vs-update') && op.service.scheduler === scheduler) {
+      // The kernel loads ip_vs_<name> on demand (request_module in ip_vs_sched.c): ENOENT here means the
+      // module does not exist for this kernel. Nothing will change that until someone installs it.
+      const err = new Error(
+        `the IPVS scheduler "${scheduler}" is not available in this kernel (${first.error.message}): ` +
+          `install/load kernel module ip_vs_${scheduler} or choose another --ipvs-scheduler`,
+      );
+      this.o.onFatal?.(err);
+    }
+    const more = report.failures.length > 1 ? ` (and ${report.failures.length - 1} more)` : '';
+    return new SyncError(`${describeOperation(op)}: ${first.error.message}${more}; applied ${report.applied} of ${report.operations.length} operations`, report);
+  }
+
+  private collectTriggerTimes(changes: Map<string, { current: V1EndpointSlice | undefined }>): void {
+    for (const [key, change] of changes) {
+      const text = change.current?.metadata?.annotations?.[TRIGGER_TIME_ANNOTATION];
+      const t = text ? Date.parse(text) : NaN;
+      // Trigger times from before we started belong to changes someone else programmed (kube-proxy does the same).
+      if (Number.isNaN(t) || t < this.startedAt) continue;
+      const old = this.triggerTimes.get(key);
+      if (old === undefined || t < old) this.triggerTimes.set(key, t);
+    }
+  }
+
+  private setNoLocalEndpoints(counts: { internal: Record<Family, number>; external: Record<Family, number> }, families: Family[]): void {
+    for (const policy of ['internal', 'external'] as const) {
+      for (const family of families) {
+        this.o.metrics.noLocalEndpointsTotal.set({ traffic_policy: policy, ip_family: family === 'inet' ? 'IPv4' : 'IPv6' }, counts[policy][family]);
+      }
+    }
+  }
+
+  /** Each problem once while it lasts (a bad Service would otherwise log every 30 s). */
+  private logProblems(problems: Problem[]): void {
+    const now = new Set<string>();
+    for (const p of problems) {
+      const key = JSON.stringify(p);
+      now.add(key);
+      if (this.problemsSeen.has(key)) continue;
+      if (p.namespace === '' && p.name === '') this.o.log.warn('node configuration problem', { field: p.field, reason: p.reason });
+      else this.o.log.warn('service not fully programmed', { service: `${p.namespace}/${p.name}`, field: p.field, reason: p.reason });
+    }
+    this.problemsSeen = now;
+  }
+
+  private logWarnings(warnings: string[]): void {
+    const now = new Set(warnings);
+    for (const w of warnings) if (!this.warningsSeen.has(w)) this.o.log.warn(w);
+    this.warningsSeen = now;
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
