@@ -1,0 +1,96 @@
+// A fake of the Engine boundary for the sync-loop tests: a kernel held as an ObservedState, planned with the
+// real planner and changed with the real simulator (which refuses what the kernel refuses). It records
+// every call so tests can assert on what the loop asked for: the desired state, and whether it let the
+// engine read the kernel (`observed` undefined) or handed it the last report's `after`.
+import type { ApplyOptions, ApplyReport, Engine, OperationFailure } from '../../../lib/engine/engine-api.js';
+import { emptyObservedState, type ObservedState } from '../../../lib/engine/observed.js';
+import type { Operation } from '../../../lib/engine/operations.js';
+import { planChanges } from '../../../lib/engine/plan.js';
+import { planCleanup } from '../../../lib/engine/plan-cleanup.js';
+import { applyOperationsToState } from '../../../lib/engine/simulate.js';
+import type { State } from '../../../lib/state/types.js';
+
+export interface ApplyCall {
+  desired: State;
+  options: ApplyOptions;
+  report: ApplyReport;
+}
+
+export class SimulatedEngine implements Engine {
+  kernel: ObservedState;
+  readonly calls: ApplyCall[] = [];
+  kernelReads = 0;
+  /** The next non-dry-run apply fails on its first operation with this error (then it is cleared). */
+  failNext: Error | undefined;
+  /** Every non-dry-run apply fails with this error while set. */
+  failAlways: Error | undefined;
+  /** Resolves each apply only when released (tests of coalescing); undefined = at once. */
+  gate: Promise<void> | undefined;
+  closed = false;
+
+  constructor(kernel: ObservedState = { ...emptyObservedState(), interface: { name: 'kube-ipvs0', exists: false, addresses: [] } }) {
+    this.kernel = kernel;
+  }
+
+  async observe(): Promise<ObservedState> {
+    this.kernelReads++;
+    return structuredClone(this.kernel);
+  }
+
+  async apply(desired: State, options: ApplyOptions = {}): Promise<ApplyReport> {
+    if (this.gate) await this.gate;
+    const readKernel = options.observed === undefined;
+    const observed = options.observed ?? (await this.observe());
+    const operations = planChanges(desired, observed, { gracefulTermination: options.gracefulTermination });
+    const base = { operations, messagesSent: 0, iptablesRestores: 0, readKernel };
+    let report: ApplyReport;
+    if (options.dryRun || operations.length === 0) {
+      report = { ...base, applied: 0, failures: [], after: observed };
+    } else {
+      const error = this.failNext ?? this.failAlways;
+      this.failNext = undefined;
+      if (error) {
+        report = { ...base, applied: 0, failures: [{ operation: operations[0]!, error }], after: await this.observe() };
+      } else {
+        report = this.run(operations, observed, base);
+      }
+    }
+    if (!options.dryRun) this.calls.push({ desired, options, report });
+    return report;
+  }
+
+  /** Applies to the kernel op by op, as the executor would; the first refusal ends the run. */
+  private run(operations: Operation[], observed: ObservedState, base: Omit<ApplyReport, 'applied' | 'failures' | 'after'>): ApplyReport {
+    let applied = 0;
+    const failures: OperationFailure[] = [];
+    for (const op of operations) {
+      try {
+        this.kernel = applyOperationsToState(this.kernel, [op]);
+        applied++;
+      } catch (error) {
+        failures.push({ operation: op, error: error as Error });
+        break;
+      }
+    }
+    const after = failures.length === 0 ? applyOperationsToState(observed, operations) : structuredClone(this.kernel);
+    return { ...base, applied, failures, after };
+  }
+
+  async cleanup(): Promise<ApplyReport> {
+    const observed = await this.observe();
+    const operations = planCleanup(observed);
+    return this.run(operations, observed, { operations, messagesSent: 0, iptablesRestores: 0, readKernel: true });
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /** The non-dry-run applies' options.observed, as "read" (kernel) or "record" (the previous after). */
+  sources(): string[] {
+    return this.calls.map((c, i) => {
+      if (c.options.observed === undefined) return 'read';
+      return i > 0 && c.options.observed === this.calls[i - 1]!.report.after ? 'record' : 'other';
+    });
+  }
+}
