@@ -234,6 +234,8 @@ export function encodeAdtRequest(
     );
   }
   const first = o.firstLineno ?? 1;
+  // The kernel reports a failing element only when its lineno is not 0 (ip_set_core.c call_ad).
+  if (!Number.isInteger(first) || first < 1) throw new Error(`firstLineno must be a positive integer, not ${first}`);
   return encodeAdtBatchRequest(cmd, setName, entries.map((e, i) => encodeBatchElement(e, first + i)), first, o, h);
 }
 

@@ -97,6 +97,7 @@ describe('ipset batches (IPSET_ATTR_ADT)', () => {
     expect(() => encodeAdtBatches(IPSET_CMD_ADD, 'X', entries(1), { maxMessageBytes: 64 }, { seq: 1 })).to.throw(/more than the 64-byte message budget/);
     expect(() => encodeAdtRequest(IPSET_CMD_ADD, 'X', entries(1700), {}, { seq: 1 })).to.throw(/more than one IPSET_ATTR_ADT can hold/);
     expect(() => encodeAdtRequest(IPSET_CMD_ADD, 'X', [], {}, { seq: 1 })).to.throw(/no entries/);
+    expect(() => encodeAdtRequest(IPSET_CMD_ADD, 'X', entries(2), { firstLineno: 0 }, { seq: 1 })).to.throw(/positive integer/);
   });
 
   it('singles: one `ipset add`-style message per entry with consecutive seqs', () => {

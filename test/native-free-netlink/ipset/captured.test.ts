@@ -345,6 +345,8 @@ describe('captured ipset fixtures', () => {
       expect(text('KUBE-LOOP-BACK')).to.deep.equal(['10.244.1.5,tcp:8080,10.244.1.5']);
       expect(text('KUBE-NODE-PORT-TCP')).to.deep.equal(['31122']);
       expect(text('KUBE-6-CLUSTER-IP')).to.deep.equal(['fd00::1,udp:53']);
+      expect(text('KUBE-6-LOAD-BALANCER-SOURCE-CID')).to.deep.equal(['2001:db8::5,tcp:80,2001:db8:1::/48']);
+      expect(text('NETS6')).to.deep.equal(['fd00:10:96::/112']);
       expect(text('KUBE-LOAD-BALANCER-SOURCE-CIDR').sort()).to.deep.equal(['203.0.113.5,tcp:80,198.51.100.0/24', '203.0.113.5,tcp:81,198.51.100.7']);
       expect(byName.get('KUBE-NODE-PORT-TCP')!.header).to.include({ portFrom: 0, portTo: 65535 });
       const opts = byName.get('OPTS')!;
