@@ -50,6 +50,8 @@ export class SocketTransport implements NetlinkConnection {
   private onMessage: ((buf: Buffer) => void) | undefined;
   private onError: ((err: Error & { errno?: number; code?: string }) => void) | undefined;
   private closed = false;
+  /** Settles the batch in flight, if any: close() must not leave a reply timer keeping the process alive. */
+  private abortInFlight: ((err: Error) => void) | undefined;
 
   constructor(
     readonly protocol: number,
@@ -124,6 +126,7 @@ export class SocketTransport implements NetlinkConnection {
         this.timers.clearTimeout(timer);
         this.onMessage = undefined;
         this.onError = undefined;
+        this.abortInFlight = undefined;
         if (!this.closed) this.socket.unref();
         if (err) reject(err);
         else resolve(collector.results);
@@ -151,6 +154,7 @@ export class SocketTransport implements NetlinkConnection {
           : `socket error ${err.code ?? ''}: ${err.message}`;
         finish(new NetlinkTransportError(what, errno));
       };
+      this.abortInFlight = finish;
       this.socket.ref();
       this.counters.messagesSent += batch.length;
       this.counters.datagramsSent++;
@@ -163,6 +167,7 @@ export class SocketTransport implements NetlinkConnection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.abortInFlight?.(new NetlinkTransportError('netlink connection closed while waiting for replies'));
     this.socket.close();
   }
 }
