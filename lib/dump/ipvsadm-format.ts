@@ -32,8 +32,8 @@ export function largeNumber(i: bigint): string {
 
 function serviceName(vs: VirtualServer): string {
   if (vs.fwmark !== undefined) return `FWM  ${vs.fwmark}${vs.family === 'inet6' ? ' IPv6' : ''}`;
-  const name = `${vs.protocol!.toUpperCase()}  ${hostPort(vs.address!, vs.port!)}`;
-  return name;
+  // ipvsadm: "%-4s %s", so "TCP  10.96.0.10:80" but "SCTP 10.96.0.10:7777" (seen with ipvsadm 1.31).
+  return `${pad(vs.protocol!.toUpperCase(), 4)} ${hostPort(vs.address!, vs.port!)}`;
 }
 
 function serviceFlags(vs: VirtualServer): string {
