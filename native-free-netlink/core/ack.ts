@@ -2,7 +2,7 @@
 // request it answers (plus the request's payload unless NLM_F_CAPPED), then extended-ack TLVs when
 // NLM_F_ACK_TLVS is set (NLMSGERR_ATTR_MSG = text, NLMSGERR_ATTR_OFFS = offset of the bad attribute).
 import { decodeAttributes, read } from './attributes.js';
-import { view } from './bytes.js';
+import { getI32le, getU16le, getU32le, view } from './bytes.js';
 import { NetlinkDecodeError } from './errors.js';
 import { encodeMessage, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLMSG_ERROR, NLMSG_HDRLEN, type NetlinkMessage } from './message.js';
 
@@ -28,16 +28,16 @@ export interface NetlinkAck {
 export function decodeAck(m: NetlinkMessage): NetlinkAck {
   if (m.type !== NLMSG_ERROR) throw new NetlinkDecodeError(`not an NLMSG_ERROR (type ${m.type})`, 0);
   if (m.payload.length < 4 + NLMSG_HDRLEN) throw new NetlinkDecodeError('NLMSG_ERROR too short', 0);
-  const dv = view(m.payload);
-  const error = dv.getInt32(0, true);
-  const reqLen = dv.getUint32(4, true);
+  const p = m.payload;
+  const error = getI32le(p, 0);
+  const reqLen = getU32le(p, 4);
   const ack: NetlinkAck = {
     errno: error === 0 ? 0 : -error,
     request: {
-      type: dv.getUint16(8, true),
-      flags: dv.getUint16(10, true),
-      seq: dv.getUint32(12, true),
-      pid: dv.getUint32(16, true),
+      type: getU16le(p, 8),
+      flags: getU16le(p, 10),
+      seq: getU32le(p, 12),
+      pid: getU32le(p, 16),
     },
   };
   if (m.flags & NLM_F_ACK_TLVS) {

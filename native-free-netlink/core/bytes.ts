@@ -25,34 +25,83 @@ export function view(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
+// Direct byte access for the hot paths (every attribute, message header and ack). A DataView needs the
+// array's ArrayBuffer, and V8 keeps small typed arrays (<= 64 bytes: most attributes) on its heap until
+// `.buffer` is first read, which then moves them out at a cost of microseconds each: measured 13x slower
+// than reading the bytes, and the top of the profile when decoding 100,000 IPVS destinations.
+
+export function getU16le(b: Uint8Array, off: number): number {
+  return b[off]! | (b[off + 1]! << 8);
+}
+export function getU32le(b: Uint8Array, off: number): number {
+  return (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
+}
+export function getI32le(b: Uint8Array, off: number): number {
+  return b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24);
+}
+export function getU64le(b: Uint8Array, off: number): bigint {
+  return (BigInt(getU32le(b, off + 4)) << 32n) | BigInt(getU32le(b, off));
+}
+export function getU16be(b: Uint8Array, off: number): number {
+  return (b[off]! << 8) | b[off + 1]!;
+}
+export function getU32be(b: Uint8Array, off: number): number {
+  return ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
+}
+export function getU64be(b: Uint8Array, off: number): bigint {
+  return (BigInt(getU32be(b, off)) << 32n) | BigInt(getU32be(b, off + 4));
+}
+export function setU16le(b: Uint8Array, off: number, v: number): void {
+  b[off] = v & 0xff;
+  b[off + 1] = (v >>> 8) & 0xff;
+}
+export function setU32le(b: Uint8Array, off: number, v: number): void {
+  b[off] = v & 0xff;
+  b[off + 1] = (v >>> 8) & 0xff;
+  b[off + 2] = (v >>> 16) & 0xff;
+  b[off + 3] = (v >>> 24) & 0xff;
+}
+export function setU16be(b: Uint8Array, off: number, v: number): void {
+  b[off] = (v >>> 8) & 0xff;
+  b[off + 1] = v & 0xff;
+}
+export function setU32be(b: Uint8Array, off: number, v: number): void {
+  b[off] = (v >>> 24) & 0xff;
+  b[off + 1] = (v >>> 16) & 0xff;
+  b[off + 2] = (v >>> 8) & 0xff;
+  b[off + 3] = v & 0xff;
+}
+
 export function u16le(v: number): Uint8Array {
   const b = new Uint8Array(2);
-  view(b).setUint16(0, v, true);
+  setU16le(b, 0, v);
   return b;
 }
 export function u32le(v: number): Uint8Array {
   const b = new Uint8Array(4);
-  view(b).setUint32(0, v >>> 0, true);
+  setU32le(b, 0, v >>> 0);
   return b;
 }
 export function u64le(v: bigint): Uint8Array {
   const b = new Uint8Array(8);
-  view(b).setBigUint64(0, v, true);
+  setU32le(b, 0, Number(BigInt.asUintN(64, v) & 0xffffffffn));
+  setU32le(b, 4, Number(BigInt.asUintN(64, v) >> 32n));
   return b;
 }
 export function u16be(v: number): Uint8Array {
   const b = new Uint8Array(2);
-  view(b).setUint16(0, v, false);
+  setU16be(b, 0, v);
   return b;
 }
 export function u32be(v: number): Uint8Array {
   const b = new Uint8Array(4);
-  view(b).setUint32(0, v >>> 0, false);
+  setU32be(b, 0, v >>> 0);
   return b;
 }
 export function u64be(v: bigint): Uint8Array {
   const b = new Uint8Array(8);
-  view(b).setBigUint64(0, v, false);
+  setU32be(b, 0, Number(BigInt.asUintN(64, v) >> 32n));
+  setU32be(b, 4, Number(BigInt.asUintN(64, v) & 0xffffffffn));
   return b;
 }
 

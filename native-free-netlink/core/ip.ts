@@ -10,13 +10,41 @@ export function isIPv6Text(s: string): boolean {
   return s.includes(':');
 }
 
-// Plain dotted-quad IPv4 without leading zeros: by far the most common text at scale (every pod IP), so it
-// skips ipaddr.js. Anything else takes the full parser.
-const PLAIN_IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+/**
+ * Plain dotted-quad IPv4 is by far the most common text at scale (every pod IP), so it skips ipaddr.js;
+ * anything else takes the full parser. A plain dotted quad (four decimal parts 0-255, no leading zeros, nothing else) as an unsigned 32-bit
+ * number, or -1 for anything else. Hand-written: sorting 100,000 real servers compares addresses a few
+ * million times, and a regex match plus an array per comparison dominated the planner's profile.
+ */
+export function plainIpv4Number(s: string): number {
+  const n = s.length;
+  if (n < 7 || n > 15) return -1;
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? s.charCodeAt(i) : 46; // a virtual '.' ends the last part
+    if (c >= 48 && c <= 57) {
+      if (digits === 1 && part === 0) return -1; // leading zero
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else if (c === 46) {
+      if (digits === 0) return -1;
+      value = value * 256 + part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else {
+      return -1;
+    }
+  }
+  return parts === 4 ? value : -1;
+}
 
 function plainIpv4(s: string): Uint8Array | undefined {
-  const m = PLAIN_IPV4.exec(s);
-  return m ? Uint8Array.of(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])) : undefined;
+  const v = plainIpv4Number(s);
+  return v < 0 ? undefined : Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
 }
 
 /** Parses an address (no prefix); throws with the offending text when invalid. */
@@ -37,7 +65,8 @@ export function ipToBytes(s: string): { family: AddressFamily; bytes: Uint8Array
 export function bytesToIp(bytes: Uint8Array, family: AddressFamily): string {
   if (family === AF_INET) {
     if (bytes.length < 4) throw new Error(`IPv4 address needs 4 bytes, got ${bytes.length}`);
-    return ipaddr.fromByteArray(Array.from(bytes.subarray(0, 4))).toString();
+    // What ipaddr.js prints for IPv4, without building its object (decoding 100,000 destinations).
+    return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
   }
   if (bytes.length < 16) throw new Error(`IPv6 address needs 16 bytes, got ${bytes.length}`);
   return (ipaddr.fromByteArray(Array.from(bytes.subarray(0, 16))) as ipaddr.IPv6).toRFC5952String();
@@ -45,13 +74,16 @@ export function bytesToIp(bytes: Uint8Array, family: AddressFamily): string {
 
 /** Canonical text of an address: "10.96.0.10", "fd00:10:96::a". Throws on invalid input. */
 export function canonicalIp(s: string): string {
-  if (PLAIN_IPV4.test(s)) return s;
+  if (plainIpv4Number(s) >= 0) return s;
   const { family, bytes } = ipToBytes(s);
   return bytesToIp(bytes, family);
 }
 
 /** Orders addresses: IPv4 before IPv6, then numerically. */
 export function compareIp(a: string, b: string): number {
+  const p = plainIpv4Number(a);
+  const q = plainIpv4Number(b);
+  if (p >= 0 && q >= 0) return p - q;
   const x = ipToBytes(a);
   const y = ipToBytes(b);
   if (x.family !== y.family) return x.family === AF_INET ? -1 : 1;

@@ -1,5 +1,5 @@
 // struct nlmsghdr framing (linux/netlink.h): 16-byte header, payload, padding to 4 bytes.
-import { align4, concatBytes, view } from './bytes.js';
+import { align4, concatBytes, getU16le, getU32le, setU16le, setU32le } from './bytes.js';
 import { NetlinkDecodeError } from './errors.js';
 
 export const NLMSG_HDRLEN = 16;
@@ -45,12 +45,11 @@ export interface NetlinkMessage {
 export function encodeMessage(m: NetlinkMessage): Uint8Array {
   const len = NLMSG_HDRLEN + m.payload.length;
   const out = new Uint8Array(align4(len));
-  const dv = view(out);
-  dv.setUint32(0, len, true);
-  dv.setUint16(4, m.type, true);
-  dv.setUint16(6, m.flags, true);
-  dv.setUint32(8, m.seq >>> 0, true);
-  dv.setUint32(12, m.pid >>> 0, true);
+  setU32le(out, 0, len);
+  setU16le(out, 4, m.type);
+  setU16le(out, 6, m.flags);
+  setU32le(out, 8, m.seq >>> 0);
+  setU32le(out, 12, m.pid >>> 0);
   out.set(m.payload, NLMSG_HDRLEN);
   return out;
 }
@@ -63,21 +62,20 @@ export function encodeMessages(ms: readonly NetlinkMessage[]): Uint8Array {
 /** Splits one received datagram into its messages. Throws NetlinkDecodeError on a malformed header. */
 export function decodeMessages(buf: Uint8Array): NetlinkMessage[] {
   const out: NetlinkMessage[] = [];
-  const dv = view(buf);
   let off = 0;
   while (off + NLMSG_HDRLEN <= buf.length) {
-    const len = dv.getUint32(off, true);
+    const len = getU32le(buf, off);
     // Some senders (iproute2's dump requests) pad the datagram with zeros past the last message.
     if (len === 0 && !buf.subarray(off).some((b) => b !== 0)) break;
     if (len < NLMSG_HDRLEN || off + len > buf.length) {
       throw new NetlinkDecodeError(`bad nlmsg_len ${len} with ${buf.length - off} bytes left`, off);
     }
     out.push({
-      type: dv.getUint16(off + 4, true),
-      flags: dv.getUint16(off + 6, true),
-      seq: dv.getUint32(off + 8, true),
-      pid: dv.getUint32(off + 12, true),
-      payload: buf.slice(off + NLMSG_HDRLEN, off + len),
+      type: getU16le(buf, off + 4),
+      flags: getU16le(buf, off + 6),
+      seq: getU32le(buf, off + 8),
+      pid: getU32le(buf, off + 12),
+      payload: buf.subarray(off + NLMSG_HDRLEN, off + len), // a view into the datagram (see decodeAttributes)
     });
     off += align4(len);
   }

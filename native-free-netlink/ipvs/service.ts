@@ -7,7 +7,7 @@
 // (`plen = (__force __u32) u->netmask`, ip_vs_add_service), so an IPv6 netmask of 128 travels as host-order
 // u32 (80 00 00 00 on little-endian), which is also what ipvsadm sends and what the kernel echoes back.
 import { attr, attributeMap, read, type Attribute } from '../core/attributes.js';
-import { u32le, view } from '../core/bytes.js';
+import { getU32le, u32le } from '../core/bytes.js';
 import { NetlinkDecodeError } from '../core/errors.js';
 import { AF_INET6 } from '../core/ip.js';
 import { familyName, isAddressFamily, packAddress, unpackAddress, type AddressEncoding } from './address.js';
@@ -107,8 +107,7 @@ export function packFlags(flags: number, mask: number): Uint8Array {
 
 export function unpackFlags(a: Attribute): { flags: number; mask: number } {
   if (a.data.length < 8) throw new NetlinkDecodeError(`IPVS_SVC_ATTR_FLAGS has ${a.data.length} bytes, want 8`, 0);
-  const dv = view(a.data);
-  return { flags: dv.getUint32(0, true), mask: dv.getUint32(4, true) };
+  return { flags: getU32le(a.data, 0), mask: getU32le(a.data, 4) };
 }
 
 /** NETMASK bytes: IPv4 mask in network order, IPv6 prefix length in host order (see the header comment). */

@@ -2,7 +2,7 @@
 // struct nfgenmsg {u8 nfgen_family, u8 version (NFNETLINK_V0), __be16 res_id} and then attributes.
 // The message type carries the subsystem in its high byte and the subsystem's command in its low byte.
 import { decodeAttributes, encodeAttributes, type Attribute } from '../core/attributes.js';
-import { concatBytes, view } from '../core/bytes.js';
+import { concatBytes, getU16be, view } from '../core/bytes.js';
 import { NetlinkDecodeError } from '../core/errors.js';
 
 /** Netlink protocol number of nfnetlink sockets (linux/netlink.h NETLINK_NETFILTER). */
@@ -73,7 +73,7 @@ export function decodeNfgen(payload: Uint8Array): NfgenPayload {
   return {
     family: payload[0]!,
     version: payload[1]!,
-    resId: view(payload).getUint16(2, false),
+    resId: getU16be(payload, 2),
     attrs: decodeAttributes(payload.subarray(NFGENMSG_LEN), NFGENMSG_LEN),
   };
 }
