@@ -24,6 +24,11 @@ export interface IpvsServiceWithDestinations extends IpvsServiceEntry {
   destinations: IpvsDestinationEntry[];
 }
 
+/** What a listing decodes: `counters: false` skips the packet/byte counters (a sync needs none of them). */
+export interface ListOptions {
+  counters?: boolean;
+}
+
 /** How often a dump interrupted by concurrent changes (NLM_F_DUMP_INTR) is retried before giving up. */
 const DUMP_ATTEMPTS = 5;
 
@@ -44,18 +49,18 @@ export class IpvsClient {
     return decodeInfo(r!.replies);
   }
 
-  async listServices(): Promise<IpvsServiceEntry[]> {
+  async listServices(o: ListOptions = {}): Promise<IpvsServiceEntry[]> {
     for (let attempt = 1; ; attempt++) {
       const [r] = await this.conn.exchange([getServices(this.familyId, 0)]);
       this.check(r!, 'GET_SERVICE', 'dump');
-      const dump = decodeServiceList(r!.replies, { familyId: this.familyId });
+      const dump = decodeServiceList(r!.replies, { familyId: this.familyId, counters: o.counters });
       if (!dump.interrupted && !r!.dumpInterrupted) return dump.entries;
       if (attempt >= DUMP_ATTEMPTS) throw new KernelError('GET_SERVICE', 'dump', EBUSY, `interrupted by concurrent changes ${attempt} times`);
     }
   }
 
   /** Real servers of each service; one dump request per service, sent in one exchange. */
-  async listDestinations(keys: readonly IpvsServiceKey[]): Promise<IpvsDestinationEntry[][]> {
+  async listDestinations(keys: readonly IpvsServiceKey[], o: ListOptions = {}): Promise<IpvsDestinationEntry[][]> {
     const out: IpvsDestinationEntry[][] = new Array(keys.length);
     let todo = keys.map((_, i) => i);
     for (let attempt = 1; todo.length > 0; attempt++) {
@@ -64,7 +69,7 @@ export class IpvsClient {
       results.forEach((r, j) => {
         const i = todo[j]!;
         this.check(r, 'GET_DEST', 'dump');
-        const dump = decodeDestinationList(r.replies, { familyId: this.familyId });
+        const dump = decodeDestinationList(r.replies, { familyId: this.familyId, counters: o.counters });
         if (dump.interrupted || r.dumpInterrupted) again.push(i);
         else out[i] = dump.entries;
       });
@@ -74,9 +79,9 @@ export class IpvsClient {
     return out;
   }
 
-  async listAll(): Promise<IpvsServiceWithDestinations[]> {
-    const services = await this.listServices();
-    const dests = await this.listDestinations(services.map((s) => s.service));
+  async listAll(o: ListOptions = {}): Promise<IpvsServiceWithDestinations[]> {
+    const services = await this.listServices(o);
+    const dests = await this.listDestinations(services.map((s) => s.service), o);
     return services.map((s, i) => ({ ...s, destinations: dests[i]! }));
   }
 

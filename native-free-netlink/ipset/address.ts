@@ -4,22 +4,15 @@
 // "::0.1.0.0"). Parsing follows inet_pton (strict: no leading zeros in IPv4, four parts).
 //
 // Not core/ip.ts: ipaddr.js reads "::1.2.3.4" as "::ffff:1.2.3.4" and prints mapped addresses in hex.
+import { plainIpv4Number } from '../core/ip.js';
 import { NFPROTO_IPV4, NFPROTO_IPV6 } from '../nfnetlink/nfgenmsg.js';
 
 export type AddressFamilyNumber = typeof NFPROTO_IPV4 | typeof NFPROTO_IPV6;
 
 function parseIPv4(s: string): Uint8Array | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i]!;
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return undefined;
-    const v = Number(p);
-    if (v > 255) return undefined;
-    out[i] = v;
-  }
-  return out;
+  // inet_pton's strict dotted quad (four parts 0-255, no leading zeros) is exactly core's plain IPv4.
+  const v = plainIpv4Number(s);
+  return v < 0 ? undefined : Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
 }
 
 function parseIPv6(s: string): Uint8Array | undefined {

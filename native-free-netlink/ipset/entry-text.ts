@@ -5,6 +5,7 @@
 // parseEntry accepts that output and the common input forms (default protocol tcp, "/32" on a net,
 // host bits in a net, upper case), returning the entry exactly as the kernel will list it, so that
 // parseEntry(text) deep-equals the entry decoded from a dump of that member.
+import { plainIpv4Number } from '../core/ip.js';
 import { NFPROTO_IPV4, NFPROTO_IPV6 } from '../nfnetlink/nfgenmsg.js';
 import { addressBits, formatAddress, maskAddress, parseAddress, type AddressFamilyNumber } from './address.js';
 import {
@@ -162,6 +163,8 @@ function need<T>(v: T | undefined, what: string, typeName: string): T {
 
 function ipText(ip: string | undefined, family: AddressFamilyNumber, typeName: string, what: string): string {
   const s = need(ip, what, typeName);
+  // A plain dotted quad is already what inet_ntop prints (the form every listed IPv4 member comes in).
+  if (family === NFPROTO_IPV4 && plainIpv4Number(s) >= 0) return s;
   const b = parseAddress(s, family);
   if (!b) throw new Error(`${typeName} entry ${what} "${s}" is not an ${familyName(family)} address`);
   return formatAddress(b);
