@@ -1,7 +1,7 @@
 // Pure bookkeeping of a batch in flight: which requests still wait for what. Kept apart from the socket so
 // the matching rules (acks by seq, dumps end at DONE, DUMP_INTR) are unit-tested without a kernel.
 import { decodeAck } from '../../native-free-netlink/core/ack.js';
-import { view } from '../../native-free-netlink/core/bytes.js';
+import { getI32le } from '../../native-free-netlink/core/bytes.js';
 import {
   NLM_F_ACK,
   NLM_F_DUMP,
@@ -18,14 +18,32 @@ function isDump(m: NetlinkMessage): boolean {
   return (m.flags & NLM_F_DUMP) === NLM_F_DUMP;
 }
 
+interface Entry {
+  result: ExchangeResult;
+  done: boolean;
+  index: number;
+}
+
 export class ReplyCollector {
-  private readonly bySeq = new Map<number, { result: ExchangeResult; done: boolean }>();
+  private readonly bySeq = new Map<number, Entry>();
+  private readonly entries: Entry[];
+  private readonly quiet: ReadonlySet<number>;
+  /** Quiet requests before this index are settled. */
+  private swept = 0;
   private pending: number;
   readonly results: ExchangeResult[];
 
-  constructor(requests: readonly NetlinkMessage[]) {
+  /**
+   * `quiet`: indexes of requests sent without NLM_F_ACK although the caller asked for one (the transport
+   * asks only the last request of a datagram for an ack). The kernel answers such a request only when it
+   * fails, and handles a datagram's requests in order, so once a later request of the batch is answered
+   * every quiet one before it that got no error has succeeded: it is given a plain ACK (errno 0).
+   */
+  constructor(requests: readonly NetlinkMessage[], quiet: ReadonlySet<number> = new Set()) {
     this.results = requests.map((request) => ({ request, replies: [], dumpInterrupted: false }));
-    for (const r of this.results) this.bySeq.set(r.request.seq, { result: r, done: false });
+    this.entries = this.results.map((result, index) => ({ result, done: false, index }));
+    for (const e of this.entries) this.bySeq.set(e.result.request.seq, e);
+    this.quiet = quiet;
     // A GET without NLM_F_ACK ends at its single reply (or an error); a change request without it would
     // never be answered on success, so the builders always ask for acks on changes.
     this.pending = requests.length;
@@ -47,7 +65,7 @@ export class ReplyCollector {
       this.finish(entry);
     } else if (m.type === NLMSG_DONE) {
       // A dump that fails after starting reports a negative errno in DONE's payload.
-      const err = m.payload.length >= 4 ? view(m.payload).getInt32(0, true) : 0;
+      const err = m.payload.length >= 4 ? getI32le(m.payload, 0) : 0;
       if (err < 0) result.ack = { errno: -err, request: { type: result.request.type, flags: result.request.flags, seq: m.seq, pid: m.pid } };
       this.finish(entry);
     } else {
@@ -58,9 +76,17 @@ export class ReplyCollector {
     return true;
   }
 
-  private finish(entry: { done: boolean }): void {
+  private finish(entry: Entry): void {
     if (!entry.done) {
       entry.done = true;
+      this.pending--;
+    }
+    for (; this.swept < entry.index; this.swept++) {
+      const e = this.entries[this.swept]!;
+      if (e.done || !this.quiet.has(e.index)) continue;
+      const r = e.result.request;
+      e.result.ack = { errno: 0, request: { type: r.type, flags: r.flags, seq: r.seq, pid: r.pid } };
+      e.done = true;
       this.pending--;
     }
   }

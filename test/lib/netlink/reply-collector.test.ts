@@ -50,4 +50,26 @@ describe('ReplyCollector', () => {
     expect(c.complete).to.equal(true);
     expect(c.results[0]!.replies).to.have.length(1);
   });
+
+  it('settles quiet requests (sent without NLM_F_ACK) when a later request of the batch is answered', () => {
+    const c = new ReplyCollector([req(1), req(2), req(3), req(4)], new Set([0, 1, 2]));
+    // Request 2 failed: the kernel sends an error even without NLM_F_ACK.
+    c.accept(encodeAck(req(2), 17));
+    expect(c.complete).to.equal(false);
+    // Request 1 is settled by 2's answer (handled in order, no error came); 3 still waits.
+    expect(c.waiting()).to.deep.equal([3, 4]);
+    c.accept(encodeAck(req(4), 0));
+    expect(c.complete).to.equal(true);
+    expect(c.results.map((r) => r.ack?.errno)).to.deep.equal([0, 17, 0, 0]);
+    expect(c.results[2]!.ack!.request.seq).to.equal(3);
+  });
+
+  it('does not settle a quiet request by an answer to an earlier one', () => {
+    const c = new ReplyCollector([req(1), req(2), req(3)], new Set([1]));
+    c.accept(encodeAck(req(1), 0));
+    expect(c.waiting()).to.deep.equal([2, 3]);
+    c.accept(encodeAck(req(3), 0));
+    expect(c.complete).to.equal(true);
+    expect(c.results[1]!.ack?.errno).to.equal(0);
+  });
 });
