@@ -9,7 +9,7 @@ import { IpvsClient, type IpvsServiceWithDestinations } from '../kernel/ipvs-cli
 import { fromIpvsDestination, fromIpvsService } from '../kernel/ipvs-convert.js';
 import { LinkClient } from '../kernel/link-client.js';
 import type { NetlinkConnection, TransportCounters } from '../netlink/connection.js';
-import { newCounters, SocketTransport } from '../netlink/socket-transport.js';
+import { newCounters, SocketTransport, type SocketTransportOptions } from '../netlink/socket-transport.js';
 import { realServerKey, virtualServerKey } from '../state/canonical.js';
 import type { State, VirtualServer } from '../state/types.js';
 import type { ApplyOptions, ApplyReport, Engine } from './engine-api.js';
@@ -27,6 +27,8 @@ export interface KernelEngineOptions {
   iptables?: IptablesRunner;
   /** Requests per datagram. */
   batchSize?: number;
+  /** Other socket options (the bench compares receive buffer sizes and ack modes). */
+  transport?: Omit<SocketTransportOptions, 'counters' | 'batchSize'>;
 }
 
 export const DEFAULT_INTERFACE = 'kube-ipvs0';
@@ -56,7 +58,7 @@ export class KernelEngine implements Engine {
 
   static async open(o: KernelEngineOptions = {}): Promise<KernelEngine> {
     const counters = newCounters();
-    const mk = (p: number) => new SocketTransport(p, { counters, ...(o.batchSize ? { batchSize: o.batchSize } : {}) });
+    const mk = (p: number) => new SocketTransport(p, { ...o.transport, counters, ...(o.batchSize ? { batchSize: o.batchSize } : {}) });
     const c = o.connections ?? { ipvs: mk(NETLINK_GENERIC_PROTOCOL), ipset: mk(NETLINK_NETFILTER_PROTOCOL), route: mk(NETLINK_ROUTE_PROTOCOL) };
     const all = [c.ipvs, c.ipset, c.route];
     try {
@@ -71,7 +73,8 @@ export class KernelEngine implements Engine {
   async observe(interfaceName: string | undefined = DEFAULT_INTERFACE, withIptables = true): Promise<ObservedState> {
     const { ipvs, ipset, links, iptables } = this.backends;
     const [services, listed, link, rules] = await Promise.all([
-      ipvs.listAll(),
+      // Connection counts are all a plan needs; the packet and byte counters are not decoded.
+      ipvs.listAll({ counters: false }),
       ipset.list(),
       interfaceName ? links.find(interfaceName) : Promise.resolve(undefined),
       withIptables ? readIptables(iptables).then(ownedIptablesState) : Promise.resolve(undefined),

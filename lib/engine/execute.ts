@@ -25,7 +25,7 @@ import { serviceKeyOf, toIpvsDestination, toIpvsService } from '../kernel/ipvs-c
 import { KernelError } from '../kernel/kernel-error.js';
 import type { LinkClient } from '../kernel/link-client.js';
 import type { OperationFailure } from './engine-api.js';
-import { ledgerSetSpec } from './ledger.js';
+import { LEDGER_FWM, LEDGER_FWM6, LEDGER_VS, LEDGER_VS6, ledgerSetSpec } from './ledger.js';
 import type { Operation } from './operations.js';
 
 export interface Backends {
@@ -79,16 +79,61 @@ export function segments(ops: readonly Operation[]): { backend: Backend; ops: Op
   return out;
 }
 
+const VS_LEDGERS: ReadonlySet<string> = new Set([LEDGER_VS, LEDGER_VS6, LEDGER_FWM, LEDGER_FWM6]);
+
+function isVsLedgerOp(op: Operation, kind: 'ledger-add' | 'ledger-del'): boolean {
+  return op.kind === kind && VS_LEDGERS.has(op.set);
+}
+
+/**
+ * The order operations are sent in. The planner pairs each new virtual server with its ledger entry
+ * (ledger-add, vs-add, ledger-add, vs-add, ...) and each removed one the other way round; sent in that
+ * order, every pair would be two exchanges with the kernel (20,000 round trips for 10,000 new services).
+ * Within such a run all ledger entries go first (adds) or last (removals): each entry is still added
+ * before the object it records exists and removed after it is gone, which is what OWNERSHIP.md asks, and
+ * an interrupted run leaves at worst ledger entries without objects, which the next plan prunes.
+ */
+export function executionOrder(ops: readonly Operation[]): Operation[] {
+  const out: Operation[] = [];
+  let i = 0;
+  while (i < ops.length) {
+    const op = ops[i]!;
+    const adds = op.kind === 'vs-add' || isVsLedgerOp(op, 'ledger-add');
+    const dels = op.kind === 'vs-del' || isVsLedgerOp(op, 'ledger-del');
+    if (!adds && !dels) {
+      out.push(op);
+      i++;
+      continue;
+    }
+    const ledger: Operation[] = [];
+    const ipvs: Operation[] = [];
+    for (; i < ops.length; i++) {
+      const o = ops[i]!;
+      if (adds && isVsLedgerOp(o, 'ledger-add')) ledger.push(o);
+      else if (adds && o.kind === 'vs-add') ipvs.push(o);
+      else if (dels && isVsLedgerOp(o, 'ledger-del')) ledger.push(o);
+      else if (dels && o.kind === 'vs-del') ipvs.push(o);
+      else break;
+    }
+    out.push(...(adds ? [...ledger, ...ipvs] : [...ipvs, ...ledger]));
+  }
+  return out;
+}
+
 export async function executePlan(ops: readonly Operation[], k: Backends): Promise<ExecutionResult> {
   const result: ExecutionResult = { applied: 0, failures: [], messagesSent: 0, iptablesRestores: 0, warnings: [] };
-  for (const seg of segments(ops)) {
+  for (const seg of segments(executionOrder(ops))) {
     let failures: OperationFailure[];
-    if (seg.backend === 'ipvs') failures = await runIpvs(seg.ops, k, result);
-    else if (seg.backend === 'ipset') failures = await runIpset(seg.ops, k, result);
-    else if (seg.backend === 'link') failures = await runLink(seg.ops, k, result);
-    else failures = await runIptables(seg.ops, k, result);
+    let notApplied: number;
+    if (seg.backend === 'ipset') ({ failures, notApplied } = await runIpset(seg.ops, k, result));
+    else {
+      if (seg.backend === 'ipvs') failures = await runIpvs(seg.ops, k, result);
+      else if (seg.backend === 'link') failures = await runLink(seg.ops, k, result);
+      else failures = await runIptables(seg.ops, k, result);
+      notApplied = failures.length;
+    }
     result.failures.push(...failures);
-    result.applied += seg.ops.length - failures.length;
+    result.applied += seg.ops.length - notApplied;
     if (failures.length > 0) break;
   }
   return result;
@@ -131,20 +176,51 @@ async function runIpvs(ops: Operation[], k: Backends, r: ExecutionResult): Promi
   return collect(ops, errors.map((e) => (e ? [e] : [])));
 }
 
-async function runIpset(ops: Operation[], k: Backends, r: ExecutionResult): Promise<OperationFailure[]> {
-  // Each operation becomes one or more requests; remember which requests belong to which operation.
-  const perOp: IpsetRequest[][] = [];
-  for (const op of ops) perOp.push(await ipsetRequests(op, k.ipset));
-  const flat = perOp.flat();
+async function runIpset(ops: Operation[], k: Backends, r: ExecutionResult): Promise<{ failures: OperationFailure[]; notApplied: number }> {
+  // Each unit (one operation, or a run of ledger entries for one set) becomes one or more requests;
+  // remember which requests belong to which operations.
+  const units: { ops: Operation[]; requests: IpsetRequest[] }[] = [];
+  for (let i = 0; i < ops.length; ) {
+    const op = ops[i]!;
+    if (op.kind === 'ledger-add' || op.kind === 'ledger-del') {
+      // Consecutive entries for the same ledger set travel together, many members per message as
+      // `ipset restore` sends them (10,000 new services: 10,000 ledger entries in a handful of messages).
+      const run: (typeof op)[] = [];
+      for (; i < ops.length; i++) {
+        const o = ops[i]!;
+        if (o.kind !== op.kind || o.set !== op.set) break;
+        run.push(o);
+      }
+      const spec = ledgerSetSpec(op.set);
+      const requests = k.ipset.members(op.kind === 'ledger-add' ? IPSET_CMD_ADD : IPSET_CMD_DEL, op.set, spec.type, spec.family, run.map((o) => o.entry));
+      // A request carries entries firstLineno.. of the run: it belongs to the operations it carries.
+      for (const req of requests) {
+        const from = Math.max(0, (req.firstLineno ?? 1) - 1); // a single member has lineno 0
+        units.push({ ops: run.slice(from, from + (req.members?.length ?? run.length)), requests: [req] });
+      }
+      continue;
+    }
+    units.push({ ops: [op], requests: await ipsetRequests(op, k.ipset) });
+    i++;
+  }
+  const flat = units.flatMap((u) => u.requests);
   r.messagesSent += flat.length;
   const errors = await k.ipset.send(flat);
+  const failures: OperationFailure[] = [];
+  let notApplied = 0;
   let i = 0;
-  const grouped = perOp.map((reqs) => {
-    const errs = errors.slice(i, i + reqs.length).filter((e): e is Error => e !== undefined);
-    i += reqs.length;
-    return errs;
-  });
-  return collect(ops, grouped);
+  for (const u of units) {
+    const err = errors.slice(i, i + u.requests.length).find((e): e is Error => e !== undefined);
+    i += u.requests.length;
+    // A failed multi-entry request is reported once, on its first operation, and none of its operations
+    // counts as applied: the kernel stops at the failing member, and the next apply re-plans from what
+    // it then holds.
+    if (err) {
+      failures.push({ operation: u.ops[0]!, error: err });
+      notApplied += u.ops.length;
+    }
+  }
+  return { failures, notApplied };
 }
 
 async function ipsetRequests(op: Operation, c: IpsetClient): Promise<IpsetRequest[]> {
