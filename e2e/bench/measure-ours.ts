@@ -1,0 +1,100 @@
+// Our engine in one freshly booted guest: (a) apply from empty, (c) re-apply with nothing changed,
+// (d) one endpoint replaced, first through the partial-sync path (observed = the last apply's `after`,
+// no kernel reads), then through the full re-read path. Timing is in-process around apply() only, after
+// the engine is open. Peak RSS is the process's peak so far (ru_maxrss), so it only grows step by step.
+import type { TransportCounters } from '../../lib/netlink/connection.js';
+import { openKernelEngine } from '../../lib/engine/engine.js';
+import type { ApplyOptions, ApplyReport } from '../../lib/engine/engine-api.js';
+import type { State } from '../../lib/state/types.js';
+import { benchState, clusterIp, podIp, spareIp } from './bench-state.js';
+import { currentRssMiB, delta, loadAverage, nowMs, peakRssMiB, round, snapshot } from './measure.js';
+
+export interface StepResult {
+  ms: number;
+  operations: number;
+  /** Operation kinds with counts, e.g. { "rs-add": 1, "rs-del": 1, "ipset-del": 1, "ipset-add": 1 }. */
+  kinds: Record<string, number>;
+  /** Netlink requests sent for the changes (ApplyReport.messagesSent). */
+  changeMessages: number;
+  /** Everything that went over the sockets during the step, reads included. */
+  transport: TransportCounters;
+  readKernel: boolean;
+  peakRssMiB: number;
+  rssAfterMiB: number;
+  /** V8 heap in use and external (ArrayBuffer) memory right after the step, MiB. */
+  heapUsedMiB: number;
+  externalMiB: number;
+  guestLoad: string;
+}
+
+export interface OursResult {
+  services: number;
+  rssBeforeMiB: number;
+  applyFromEmpty: StepResult;
+  reapplyUnchanged: StepResult;
+  oneEndpointPartial: StepResult;
+  oneEndpointFull: StepResult;
+}
+
+export async function measureOurs(services: number, log: (s: string) => void): Promise<OursResult> {
+  let desired = benchState(services);
+  // The changed endpoint: in the middle service, endpoint 3 moves to a pod IP nobody uses; the full-path
+  // step then moves it once more, so both (d) steps make the same kind of change. Each step's state is
+  // built when needed and only what a proxier keeps between syncs is kept (its desired state and the last
+  // apply's `after`), so peak RSS is not inflated by the bench's own copies.
+  const mid = Math.floor(services / 2);
+  log(`ours ${services}: state built (${desired.virtualServers.length} services, middle ${clusterIp(mid)})`);
+  const rssBeforeMiB = currentRssMiB();
+
+  const engine = await openKernelEngine();
+  try {
+    let lastAfter: ApplyReport['after'] | undefined;
+    const step = async (name: string, desired: State, options?: ApplyOptions): Promise<StepResult> => {
+      const before = snapshot(engine.counters);
+      const t0 = nowMs();
+      const report = await engine.apply(desired, options);
+      const ms = nowMs() - t0;
+      if (report.failures.length > 0) {
+        throw new Error(`${name}: ${report.failures.length} failures, first: ${report.failures[0]!.error.message}`);
+      }
+      const kinds: Record<string, number> = {};
+      for (const op of report.operations) kinds[op.kind] = (kinds[op.kind] ?? 0) + 1;
+      const r: StepResult = {
+        ms: round(ms, 1),
+        operations: report.operations.length,
+        kinds,
+        changeMessages: report.messagesSent,
+        transport: delta(engine.counters, before),
+        readKernel: report.readKernel,
+        peakRssMiB: peakRssMiB(),
+        rssAfterMiB: currentRssMiB(),
+        heapUsedMiB: round(process.memoryUsage().heapUsed / 1048576, 1),
+        externalMiB: round(process.memoryUsage().external / 1048576, 1),
+        guestLoad: loadAverage(),
+      };
+      log(`ours ${services}: ${name}: ${r.ms} ms, ${r.operations} ops, ${JSON.stringify(r.transport)}, peak ${r.peakRssMiB} MiB, now rss ${r.rssAfterMiB} heap ${r.heapUsedMiB} external ${r.externalMiB} MiB`);
+      lastAfter = report.after;
+      return r;
+    };
+
+    const a = await step('apply from empty', desired);
+    // The partial-sync step plans against this apply's record, as the proxier's next sync would.
+    const afterFirst = lastAfter!;
+    const c = await step('re-apply unchanged', desired);
+    if (c.operations !== 0) throw new Error(`re-apply planned ${c.operations} operations, expected 0`);
+    lastAfter = undefined;
+    desired = benchState(services, { service: mid, endpoint: 3, newIp: spareIp(services) });
+    const dp = await step('one endpoint, partial sync', desired, { observed: afterFirst });
+    desired = benchState(services, { service: mid, endpoint: 3, newIp: podIp(services, 1) });
+    const df = await step('one endpoint, full re-read', desired);
+    for (const [name, d] of [['partial', dp], ['full', df]] as const) {
+      const k = d.kinds;
+      if (k['rs-add'] !== 1 || k['rs-del'] !== 1 || k['ipset-add'] !== 1 || k['ipset-del'] !== 1 || d.operations !== 4) {
+        throw new Error(`one endpoint (${name}): unexpected plan ${JSON.stringify(k)}`);
+      }
+    }
+    return { services, rssBeforeMiB, applyFromEmpty: a, reapplyUnchanged: c, oneEndpointPartial: dp, oneEndpointFull: df };
+  } finally {
+    engine.close();
+  }
+}
