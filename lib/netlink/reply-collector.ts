@@ -53,6 +53,12 @@ export class ReplyCollector {
     return this.pending === 0;
   }
 
+  /** Whether requests from..to-1 are all answered (the transport then sends its next datagram). */
+  settled(from: number, to: number): boolean {
+    for (let i = from; i < to; i++) if (!this.entries[i]!.done) return false;
+    return true;
+  }
+
   /** Feeds one received message; returns false when it belongs to no request of this batch. */
   accept(m: NetlinkMessage): boolean {
     if (m.type === NLMSG_NOOP || m.type === NLMSG_OVERRUN) return true;

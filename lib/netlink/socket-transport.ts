@@ -43,6 +43,14 @@ export interface SocketTransportOptions {
   dumpSockets?: number;
 }
 
+/** Requests [from, to) of an exchange, encoded for one sendmsg. */
+interface Datagram {
+  from: number;
+  to: number;
+  encoded: Uint8Array[];
+  bytes: number;
+}
+
 export function newCounters(): TransportCounters {
   return { messagesSent: 0, datagramsSent: 0, datagramsReceived: 0 };
 }
@@ -128,38 +136,37 @@ export class SocketTransport implements NetlinkConnection {
   private async exchangeNow(requests: readonly NetlinkMessage[]): Promise<ExchangeResult[]> {
     if (this.closed) throw new NetlinkTransportError('netlink connection is closed');
     const numbered = requests.map((r) => ({ ...r, seq: this.nextSeq(), pid: 0 }));
-    const out: ExchangeResult[] = [];
+    const datagrams: Datagram[] = [];
+    const quiet = new Set<number>();
     let i = 0;
     while (i < numbered.length) {
       // Dumps go alone: a second dump on the same socket while one runs is refused with EBUSY.
-      const batch: NetlinkMessage[] = [];
+      const from = i;
       const encoded: Uint8Array[] = [];
       let bytes = 0;
-      while (i < numbered.length && batch.length < this.batchSize) {
+      while (i < numbered.length && i - from < this.batchSize) {
         const m = numbered[i]!;
         const isDump = (m.flags & NLM_F_DUMP) === NLM_F_DUMP;
-        if (isDump && batch.length > 0) break;
+        if (isDump && i > from) break;
         const e = encodeMessage(m);
-        if (batch.length > 0 && bytes + e.length > this.maxDatagramBytes) break;
-        batch.push(m);
+        if (i > from && bytes + e.length > this.maxDatagramBytes) break;
         encoded.push(e);
         bytes += e.length;
         i++;
         if (isDump) break;
       }
-      const quiet = new Set<number>();
       if (!this.ackEveryRequest) {
         // Every request but the last: drop NLM_F_ACK in the bytes (flags are bytes 6-7 of nlmsghdr, host order).
-        for (let j = 0; j < batch.length - 1; j++) {
-          const flags = batch[j]!.flags;
+        for (let j = from; j < i - 1; j++) {
+          const flags = numbered[j]!.flags;
           if (!(flags & NLM_F_ACK) || (flags & NLM_F_DUMP) === NLM_F_DUMP) continue;
-          setU16le(encoded[j]!, 6, flags & ~NLM_F_ACK);
+          setU16le(encoded[j - from]!, 6, flags & ~NLM_F_ACK);
           quiet.add(j);
         }
       }
-      out.push(...(await this.sendBatch(batch, encoded, quiet)));
+      datagrams.push({ from, to: i, encoded, bytes });
     }
-    return out;
+    return this.sendDatagrams(numbered, datagrams, quiet);
   }
 
   private nextSeq(): number {
@@ -168,10 +175,19 @@ export class SocketTransport implements NetlinkConnection {
     return this.seq;
   }
 
-  private sendBatch(batch: NetlinkMessage[], encoded: Uint8Array[], quiet: ReadonlySet<number>): Promise<ExchangeResult[]> {
-    const collector = new ReplyCollector(batch, quiet);
+  /**
+   * Sends the datagrams one after the other, each as soon as every request of the previous one is
+   * answered, from inside the receive callback: no promise or timer per datagram (an IPVS read is 10,000
+   * one-dump datagrams), and the next dump's first replies are often read in the same wake-up. A watchdog
+   * fails the exchange when nothing arrives for timeoutMs.
+   */
+  private sendDatagrams(requests: NetlinkMessage[], datagrams: Datagram[], quiet: ReadonlySet<number>): Promise<ExchangeResult[]> {
+    const collector = new ReplyCollector(requests, quiet);
     return new Promise<ExchangeResult[]>((resolve, reject) => {
       let settled = false;
+      let current = -1;
+      let progressed = false;
+      let timer: unknown;
       const finish = (err?: Error): void => {
         if (settled) return;
         settled = true;
@@ -183,12 +199,26 @@ export class SocketTransport implements NetlinkConnection {
         if (err) reject(err);
         else resolve(collector.results);
       };
-      const timer = this.timers.setTimeout(
-        () => finish(new NetlinkTransportError(`no reply from the kernel within ${this.timeoutMs} ms for seq ${collector.waiting().slice(0, 5).join(',')}`)),
-        this.timeoutMs,
-      );
+      const watchdog = (): void => {
+        if (settled) return;
+        if (!progressed) {
+          finish(new NetlinkTransportError(`no reply from the kernel within ${this.timeoutMs} ms for seq ${collector.waiting().slice(0, 5).join(',')}`));
+          return;
+        }
+        progressed = false;
+        timer = this.timers.setTimeout(watchdog, this.timeoutMs);
+      };
+      const sendNext = (): void => {
+        const d = datagrams[++current]!;
+        this.counters.messagesSent += d.to - d.from;
+        this.counters.datagramsSent++;
+        this.socket.send(d.encoded, {}, (err) => {
+          if (err) finish(new NetlinkTransportError(`sendmsg: ${err.code} (${d.to - d.from} messages, ${d.bytes} bytes)`, Math.abs(err.errno)));
+        });
+      };
       this.onMessage = (buf) => {
         this.counters.datagramsReceived++;
+        progressed = true;
         let messages: NetlinkMessage[];
         try {
           messages = decodeMessages(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
@@ -198,6 +228,7 @@ export class SocketTransport implements NetlinkConnection {
         }
         for (const m of messages) collector.accept(m); // stray replies of an abandoned batch are ignored
         if (collector.complete) finish();
+        else if (collector.settled(datagrams[current]!.from, datagrams[current]!.to)) sendNext();
       };
       this.onError = (err) => {
         const errno = err.errno !== undefined ? Math.abs(err.errno) : undefined;
@@ -207,12 +238,13 @@ export class SocketTransport implements NetlinkConnection {
         finish(new NetlinkTransportError(what, errno));
       };
       this.abortInFlight = finish;
+      if (datagrams.length === 0) {
+        finish();
+        return;
+      }
+      timer = this.timers.setTimeout(watchdog, this.timeoutMs);
       this.socket.ref();
-      this.counters.messagesSent += batch.length;
-      this.counters.datagramsSent++;
-      this.socket.send(encoded, {}, (err) => {
-        if (err) finish(new NetlinkTransportError(`sendmsg: ${err.code} (${batch.length} messages, ${encoded.reduce((a, b) => a + b.length, 0)} bytes)`, Math.abs(err.errno)));
-      });
+      sendNext();
     });
   }
 
