@@ -1,7 +1,7 @@
 // The reconcile engine as the CLI (`apply`, `dump`, `--cleanup`) and the proxier's sync loop use it.
 // Implemented by engine.ts over the real kernel clients.
-import type { State } from '../state/types.js';
-import type { ObservedState } from './observed.js';
+import type { State, VirtualServer } from '../state/types.js';
+import type { ConnectionCounts, ObservedState } from './observed.js';
 import type { Operation } from './operations.js';
 
 export interface ApplyOptions {
@@ -43,6 +43,12 @@ export interface Engine {
   /** Reads every IPVS service, ipset, the state interface's addresses and our iptables rules. */
   observe(interfaceName: string): Promise<ObservedState>;
   apply(desired: State, options?: ApplyOptions): Promise<ApplyReport>;
+  /**
+   * The active + inactive connections of these virtual servers' real servers, read from the kernel (one
+   * destination dump each): what graceful termination needs, without a full read. A virtual server the
+   * kernel does not have reads as having none.
+   */
+  readConnections(virtualServers: readonly VirtualServer[]): Promise<ConnectionCounts>;
   /** Removes everything we own (ledgers last); foreign objects stay. */
   cleanup(interfaceName: string, options?: { dryRun?: boolean }): Promise<ApplyReport>;
   close(): void;

@@ -6,7 +6,7 @@ import { readIptables } from '../iptables/sync.js';
 import { ownedIptablesState } from '../iptables/owned.js';
 import { IpsetClient } from '../kernel/ipset-client.js';
 import { IpvsClient, type IpvsServiceWithDestinations } from '../kernel/ipvs-client.js';
-import { fromIpvsDestination, fromIpvsService } from '../kernel/ipvs-convert.js';
+import { fromIpvsDestination, fromIpvsService, serviceKeyOf } from '../kernel/ipvs-convert.js';
 import { LinkClient } from '../kernel/link-client.js';
 import type { NetlinkConnection, TransportCounters } from '../netlink/connection.js';
 import { newCounters, SocketTransport, type SocketTransportOptions } from '../netlink/socket-transport.js';
@@ -19,6 +19,7 @@ import type { ConnectionCounts, ObservedState } from './observed.js';
 import type { Operation } from './operations.js';
 import { planCleanup } from './plan-cleanup.js';
 import { planChanges } from './plan.js';
+import { virtualServerId } from './plan-virtual-servers.js';
 import { applyOperationsToState } from './simulate.js';
 
 export interface KernelEngineOptions {
@@ -94,6 +95,15 @@ export class KernelEngine implements Engine {
     const observed = options.observed ?? (await this.observe(desired.interface?.name, desired.iptables !== undefined));
     const operations = planChanges(desired, observed, { gracefulTermination: options.gracefulTermination });
     return this.run(operations, observed, readKernel, options.dryRun, desired.interface?.name);
+  }
+
+  async readConnections(virtualServers: readonly VirtualServer[]): Promise<ConnectionCounts> {
+    const dests = await this.backends.ipvs.listDestinations(virtualServers.map((vs) => serviceKeyOf(virtualServerId(vs))), { counters: false });
+    const connections = new Map<string, Map<string, number>>();
+    virtualServers.forEach((vs, i) => {
+      connections.set(virtualServerKey(vs), new Map(dests[i]!.map((d) => [realServerKey(fromIpvsDestination(d.destination)), d.stats.activeConns + d.stats.inactiveConns])));
+    });
+    return connections;
   }
 
   async cleanup(interfaceName: string = DEFAULT_INTERFACE, options: { dryRun?: boolean } = {}): Promise<ApplyReport> {

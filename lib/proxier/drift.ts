@@ -1,9 +1,9 @@
 // Pure helpers the sync loop uses to decide how to plan and what a plan means:
 // - which operations of a periodic (kernel-read) sync repaired drift, i.e. were not explained by the changes
 //   that the loop itself queued;
-// - whether a sync may plan against the engine's record or needs a kernel read for connection counts.
+// - which virtual servers a sync needs connection counts of (graceful termination).
 import { realServerKey, virtualServerKey } from '../state/canonical.js';
-import type { State } from '../state/types.js';
+import type { State, VirtualServer } from '../state/types.js';
 import type { ObservedState } from '../engine/observed.js';
 import type { Operation, OperationKind } from '../engine/operations.js';
 
@@ -49,18 +49,20 @@ export function driftByKind(actual: readonly Operation[], expected: readonly Ope
 }
 
 /**
- * Whether the desired state takes a real server away from a TCP or fwmark virtual server that stays: the
- * planner then needs the kernel's connection counts (graceful termination), which only a kernel read has.
- * UDP and SCTP real servers are deleted at once whatever their connections, so they never need one.
+ * The virtual servers (as the record has them) from which the desired state takes a real server away,
+ * TCP and fwmark only: the planner needs their connection counts for graceful termination, and the
+ * engine reads just those (one destination dump each). UDP and SCTP real servers are deleted at once
+ * whatever their connections, so they never need one.
  */
-export function removesDrainableRealServers(desired: State, record: ObservedState): boolean {
+export function drainableVirtualServers(desired: State, record: ObservedState): VirtualServer[] {
   const have = new Map(record.virtualServers.map((vs) => [virtualServerKey(vs), vs]));
+  const out: VirtualServer[] = [];
   for (const want of desired.virtualServers) {
     if (want.protocol === 'udp' || want.protocol === 'sctp') continue;
     const old = have.get(virtualServerKey(want));
     if (!old || old.realServers.length === 0) continue;
     const wanted = new Set(want.realServers.map(realServerKey));
-    if (old.realServers.some((rs) => !wanted.has(realServerKey(rs)))) return true;
+    if (old.realServers.some((rs) => !wanted.has(realServerKey(rs)))) out.push(old);
   }
-  return false;
+  return out;
 }

@@ -16,11 +16,11 @@ import type { ProxierHealth } from '../health/proxier-health.js';
 import { ChangeTracker, endpointSliceProjection, serviceProjection } from '../kube/change-tracker.js';
 import type { Logger } from '../log/logger.js';
 import type { ProxierMetrics } from '../metrics/proxier-metrics.js';
-import type { Family } from '../state/types.js';
+import type { Family, State } from '../state/types.js';
 import { BoundedFrequencyRunner, type RunReason } from '../sync/bounded-frequency-runner.js';
 import type { Clock } from '../sync/clock.js';
 import { buildDesiredState } from './desired-state.js';
-import { driftByKind, removesDrainableRealServers } from './drift.js';
+import { drainableVirtualServers, driftByKind } from './drift.js';
 import { nodeEligible, nodeInternalIPs } from './node-addresses.js';
 import type { NodeConfig, Problem } from './types.js';
 
@@ -170,7 +170,7 @@ export class Proxier {
 
       const graceful = this.o.gracefulTermination ?? true;
       const record = reason === 'requested' ? this.record : undefined;
-      const readKernel = record === undefined || (graceful && removesDrainableRealServers(desired.state, record));
+      const observed = record && graceful ? await this.withConnections(desired.state, record) : record;
       // A periodic sync separates drift from our own queued changes: plan those against our record first
       // (a dry run: no kernel I/O), and count whatever else the kernel read makes the planner do.
       const expected = reason === 'periodic' && this.record
@@ -179,7 +179,7 @@ export class Proxier {
 
       this.record = undefined; // until this apply is known to have succeeded
       const report = await engine.apply(desired.state, {
-        ...(readKernel ? {} : { observed: record }),
+        ...(observed ? { observed } : {}),
         gracefulTermination: graceful,
       });
       this.countOperations(report);
@@ -208,6 +208,23 @@ export class Proxier {
       throw err;
     } finally {
       metrics.syncDuration.observe((clock.now() - start) / 1000);
+    }
+  }
+
+  /**
+   * The record, with the kernel's connection counts for the virtual servers this sync takes TCP real
+   * servers from (graceful termination drains those with connections): a few destination dumps instead
+   * of a full read, so a scale-down reaches the kernel as fast as a scale-up. Undefined (read everything)
+   * when that read fails.
+   */
+  private async withConnections(desired: State, record: ObservedState): Promise<ObservedState | undefined> {
+    const drainable = drainableVirtualServers(desired, record);
+    if (drainable.length === 0) return record;
+    try {
+      return { ...record, connections: await this.o.engine.readConnections(drainable) };
+    } catch (err) {
+      this.o.log.verbose('connection counts unreadable; this sync reads the whole kernel', { error: errorText(err) });
+      return undefined;
     }
   }
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Operation } from '../../../lib/engine/operations.js';
-import { driftByKind, removesDrainableRealServers } from '../../../lib/proxier/drift.js';
+import { drainableVirtualServers, driftByKind } from '../../../lib/proxier/drift.js';
 import type { RealServer, State, VirtualServer } from '../../../lib/state/types.js';
 import { emptyObservedState } from '../../../lib/engine/observed.js';
 
@@ -34,13 +34,16 @@ describe('drift', () => {
     expect(Object.fromEntries(driftByKind(actual, []))).to.deep.equal({ 'rs-del': 1 });
   });
 
-  it('a kernel read is needed when a TCP real server leaves a virtual server that stays', () => {
-    const record = { ...emptyObservedState(), virtualServers: [vs('tcp', '10.96.0.10', [rs('10.244.0.1'), rs('10.244.0.2')]), vs('udp', '10.96.0.11', [rs('10.244.0.3')])] };
+  it('connection counts are needed for the virtual servers that stay and lose a TCP real server, and only those', () => {
+    const tcp = vs('tcp', '10.96.0.10', [rs('10.244.0.1'), rs('10.244.0.2')]);
+    const other = vs('tcp', '10.96.0.12', [rs('10.244.0.5')]);
+    const record = { ...emptyObservedState(), virtualServers: [tcp, vs('udp', '10.96.0.11', [rs('10.244.0.3')]), other] };
     const desired = (v: VirtualServer[]): State => ({ virtualServers: v, ipsets: [] });
-    expect(removesDrainableRealServers(desired([vs('tcp', '10.96.0.10', [rs('10.244.0.1'), rs('10.244.0.2'), rs('10.244.0.9')])]), record)).to.equal(false);
-    expect(removesDrainableRealServers(desired([vs('tcp', '10.96.0.10', [rs('10.244.0.2')])]), record)).to.equal(true);
+    expect(drainableVirtualServers(desired([vs('tcp', '10.96.0.10', [rs('10.244.0.1'), rs('10.244.0.2'), rs('10.244.0.9')]), other]), record)).to.deep.equal([]);
+    // The record's virtual server (the kernel's real servers), not the desired one.
+    expect(drainableVirtualServers(desired([vs('tcp', '10.96.0.10', [rs('10.244.0.2')]), other]), record)).to.deep.equal([tcp]);
     // UDP real servers go at once; a whole virtual server going takes its real servers with it.
-    expect(removesDrainableRealServers(desired([vs('tcp', '10.96.0.10', [rs('10.244.0.1'), rs('10.244.0.2')]), vs('udp', '10.96.0.11', [])]), record)).to.equal(false);
-    expect(removesDrainableRealServers(desired([]), record)).to.equal(false);
+    expect(drainableVirtualServers(desired([vs('tcp', '10.96.0.10', [rs('10.244.0.1'), rs('10.244.0.2')]), vs('udp', '10.96.0.11', [])]), record)).to.deep.equal([]);
+    expect(drainableVirtualServers(desired([]), record)).to.deep.equal([]);
   });
 });

@@ -344,13 +344,16 @@ describe('Proxier sync loop', () => {
     expect(t.fatal[0]!.message).to.include('ip_vs_mh').and.include('--ipvs-scheduler');
   });
 
-  it('a sync that removes a TCP real server reads the kernel, for graceful termination', async () => {
+  it('a sync that removes a TCP real server reads the connection counts of that virtual server only, for graceful termination', async () => {
     const t = await twoServices();
     t.engine.kernel.connections = new Map([['tcp 10.96.0.10:80', new Map([['10.244.1.2:8080', 3]])]]);
+    const reads = t.engine.kernelReads;
     t.addSlice(endpoints('a', ['10.244.1.1']));
     await t.step(0);
     const call = t.engine.calls.at(-1)!;
-    expect(t.engine.sources().at(-1)).to.equal('read');
+    expect(t.engine.kernelReads, 'no full kernel read').to.equal(reads);
+    expect(t.engine.connectionReads).to.deep.equal([['tcp 10.96.0.10:80']]);
+    expect(call.options.observed?.virtualServers).to.equal(t.engine.calls.at(-2)!.report.after.virtualServers);
     expect(call.options.gracefulTermination).to.equal(true);
     expect(call.report.operations.map(describeOp)).to.deep.equal([
       '~ real server tcp 10.96.0.10:80 -> 10.244.1.2:8080 weight 1 -> 0 (graceful termination: 3 connections draining)',
@@ -360,6 +363,19 @@ describe('Proxier sync loop', () => {
     await t.step(SYNC);
     expect(t.engine.calls.at(-1)!.report.operations.map(describeOp)).to.deep.equal(['- real server tcp 10.96.0.10:80 -> 10.244.1.2:8080']);
     expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'rs-del' })).to.equal(undefined);
+  });
+
+  it('when the connection counts cannot be read, that sync reads the whole kernel instead', async () => {
+    const t = await twoServices();
+    t.engine.readConnections = async () => {
+      throw new Error('GET_DEST dump: ENOBUFS');
+    };
+    const reads = t.engine.kernelReads;
+    t.addSlice(endpoints('a', ['10.244.1.1']));
+    await t.step(0);
+    expect(t.engine.sources().at(-1)).to.equal('read');
+    expect(t.engine.kernelReads).to.equal(reads + 1);
+    expect(realServers(t.engine, 'tcp 10.96.0.10:80')).to.deep.equal(['10.244.1.1:8080']);
   });
 
   it('stop() waits for the sync in progress and schedules nothing more', async () => {

@@ -3,12 +3,13 @@
 // every call so tests can assert on what the loop asked for: the desired state, and whether it let the
 // engine read the kernel (`observed` undefined) or handed it the last report's `after`.
 import type { ApplyOptions, ApplyReport, Engine, OperationFailure } from '../../../lib/engine/engine-api.js';
-import { emptyObservedState, type ObservedState } from '../../../lib/engine/observed.js';
+import { emptyObservedState, type ConnectionCounts, type ObservedState } from '../../../lib/engine/observed.js';
 import type { Operation } from '../../../lib/engine/operations.js';
 import { planChanges } from '../../../lib/engine/plan.js';
 import { planCleanup } from '../../../lib/engine/plan-cleanup.js';
 import { applyOperationsToState } from '../../../lib/engine/simulate.js';
-import type { State } from '../../../lib/state/types.js';
+import { virtualServerKey } from '../../../lib/state/canonical.js';
+import type { State, VirtualServer } from '../../../lib/state/types.js';
 
 export interface ApplyCall {
   desired: State;
@@ -20,6 +21,8 @@ export class SimulatedEngine implements Engine {
   kernel: ObservedState;
   readonly calls: ApplyCall[] = [];
   kernelReads = 0;
+  /** readConnections calls, with the virtual server keys each asked for. */
+  readonly connectionReads: string[][] = [];
   /** The next non-dry-run apply fails on its first operation with this error (then it is cleared). */
   failNext: Error | undefined;
   /** Every non-dry-run apply fails with this error while set. */
@@ -35,6 +38,13 @@ export class SimulatedEngine implements Engine {
   async observe(): Promise<ObservedState> {
     this.kernelReads++;
     return structuredClone(this.kernel);
+  }
+
+  /** The kernel's counts for those virtual servers only (as one GET_DEST dump each would read them). */
+  async readConnections(virtualServers: readonly VirtualServer[]): Promise<ConnectionCounts> {
+    const keys = virtualServers.map(virtualServerKey);
+    this.connectionReads.push(keys);
+    return new Map(keys.map((k) => [k, new Map(this.kernel.connections?.get(k) ?? [])]));
   }
 
   async apply(desired: State, options: ApplyOptions = {}): Promise<ApplyReport> {

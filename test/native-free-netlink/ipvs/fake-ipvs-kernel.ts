@@ -38,6 +38,8 @@ const SCHEDULERS = new Set(['rr', 'wrr', 'lc', 'wlc', 'sh', 'mh', 'dh', 'sed', '
 export class FakeIpvsKernel {
   readonly services = new Map<string, { service: IpvsService; dests: Map<string, IpvsDestination> }>();
   timeouts: IpvsTimeouts = { tcp: 900, tcpFin: 120, udp: 300 };
+  /** Connection counts GET_DEST reports, by `${describeServiceKey} ${describeDestinationKey}` (default 0). */
+  readonly connections = new Map<string, { active: number; inactive: number }>();
 
   constructor(readonly familyId: number) {}
 
@@ -95,12 +97,13 @@ export class FakeIpvsKernel {
       case IPVS_CMD_GET_DEST:
         // Like ip_vs_genl_dump_dests: no such service is an empty dump, not ESRCH.
         return [
-          ...[...(entry?.dests.values() ?? [])].map((d) =>
-            encodeDestinationReply(this.familyId, req.seq, FAKE_PID, {
+          ...[...(entry?.dests.values() ?? [])].map((d) => {
+            const conns = this.connections.get(`${svcKey} ${describeDestinationKey(d)}`);
+            return encodeDestinationReply(this.familyId, req.seq, FAKE_PID, {
               destination: d,
-              stats: { activeConns: 0, inactiveConns: 0, persistConns: 0, stats64: zeroStats() },
-            }),
-          ),
+              stats: { activeConns: conns?.active ?? 0, inactiveConns: conns?.inactive ?? 0, persistConns: 0, stats64: zeroStats() },
+            });
+          }),
           encodeDone(req.seq, FAKE_PID),
         ];
       case IPVS_CMD_GET_INFO:

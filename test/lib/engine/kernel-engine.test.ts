@@ -1,0 +1,65 @@
+// The kernel engine's own reads over message-level fakes: readConnections (graceful termination's counts
+// without a full read) asks for exactly the virtual servers given, one GET_DEST dump each.
+import { expect } from 'chai';
+import { encodeAck } from '../../../native-free-netlink/core/ack.js';
+import { attr } from '../../../native-free-netlink/core/attributes.js';
+import type { NetlinkMessage } from '../../../native-free-netlink/core/message.js';
+import { CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME, CTRL_CMD_NEWFAMILY, GENL_ID_CTRL } from '../../../native-free-netlink/genetlink/ctrl.js';
+import { encodeGenl } from '../../../native-free-netlink/genetlink/genl.js';
+import { describeServiceKey, IPVS_CMD_GET_DEST, decodeIpvsRequest } from '../../../native-free-netlink/ipvs/index.js';
+import { KernelEngine } from '../../../lib/engine/engine.js';
+import { FakeIptablesRunner } from '../../../lib/iptables/fake-runner.js';
+import { MessageFake } from '../../../lib/netlink/message-fake.js';
+import { FakeIpsetKernel } from '../../native-free-netlink/ipset/fake-kernel.js';
+import { FakeIpvsKernel } from '../../native-free-netlink/ipvs/fake-ipvs-kernel.js';
+import { FakeRouteKernel } from '../../native-free-netlink/rtnetlink/fake-route-kernel.js';
+import { rs, state, vs } from './helpers/builders.js';
+
+const IPVS_FAMILY = 0x24;
+
+async function engineOverFakes() {
+  const ipvsKernel = new FakeIpvsKernel(IPVS_FAMILY);
+  const ipsetKernel = new FakeIpsetKernel();
+  ipsetKernel.revisions.set('list:set', 3);
+  const route = new FakeRouteKernel();
+  const ipvsConn = new MessageFake(16, (m: NetlinkMessage) => {
+    if (m.type !== GENL_ID_CTRL) return ipvsKernel.handle(m);
+    const payload = encodeGenl({ cmd: CTRL_CMD_NEWFAMILY, version: 2, attrs: [attr.u16(CTRL_ATTR_FAMILY_ID, IPVS_FAMILY), attr.string(CTRL_ATTR_FAMILY_NAME, 'IPVS')] });
+    return [{ type: GENL_ID_CTRL, flags: 0, seq: m.seq, pid: 0, payload }, encodeAck(m, 0)];
+  });
+  const engine = await KernelEngine.open({
+    connections: { ipvs: ipvsConn, ipset: new MessageFake(12, ipsetKernel.handle), route: new MessageFake(0, (m) => route.exchange([m])) },
+    iptables: new FakeIptablesRunner(),
+  });
+  return { engine, ipvsKernel, ipvsConn };
+}
+
+describe('KernelEngine.readConnections', () => {
+  it('reads the active + inactive connections of the given virtual servers only, one GET_DEST dump each', async () => {
+    const { engine, ipvsKernel, ipvsConn } = await engineOverFakes();
+    const a = vs('tcp 10.96.0.10:80', [rs('10.244.1.1:8080'), rs('10.244.1.2:8080')]);
+    const b = vs('tcp 10.96.0.11:80', [rs('10.244.2.1:8080')]);
+    const c = vs('tcp 10.96.0.12:443', [rs('10.244.3.1:8443')]);
+    const report = await engine.apply(state({ virtualServers: [a, b, c] }));
+    expect(report.failures).to.deep.equal([]);
+    ipvsKernel.connections.set('tcp 10.96.0.10:80 10.244.1.2:8080', { active: 2, inactive: 3 });
+    ipvsKernel.connections.set('tcp 10.96.0.12:443 10.244.3.1:8443', { active: 7, inactive: 0 });
+    const before = ipvsConn.requests.length;
+
+    const counts = await engine.readConnections([a, c]);
+
+    expect(Object.fromEntries([...counts].map(([k, m]) => [k, Object.fromEntries(m)]))).to.deep.equal({
+      'tcp 10.96.0.10:80': { '10.244.1.1:8080': 0, '10.244.1.2:8080': 5 },
+      'tcp 10.96.0.12:443': { '10.244.3.1:8443': 7 },
+    });
+    const sent = ipvsConn.requests.slice(before).map((m) => decodeIpvsRequest(m));
+    expect(sent.map((r) => r.cmd)).to.deep.equal([IPVS_CMD_GET_DEST, IPVS_CMD_GET_DEST]);
+    expect(sent.map((r) => describeServiceKey(r.service!))).to.deep.equal(['tcp 10.96.0.10:80', 'tcp 10.96.0.12:443']);
+  });
+
+  it('a virtual server the kernel does not have reads as having no connections', async () => {
+    const { engine } = await engineOverFakes();
+    const counts = await engine.readConnections([vs('tcp 10.96.0.99:80', [rs('10.244.9.9:80')])]);
+    expect([...counts].map(([k, m]) => [k, m.size])).to.deep.equal([['tcp 10.96.0.99:80', 0]]);
+  });
+});
