@@ -146,9 +146,12 @@ describe('traffic fixture: node network, pod servers and clients through IPVS pr
     expect(report.startedAt).to.equal(startedAt);
     expect(stream.failures.map((f) => f.seq), 'failures reported live').to.deep.equal(report.failures.map((f) => f.seq));
     // The gap was a second or more at one request per 100 ms: requests failed, refused (the ClusterIP is
-    // a local address with no listener once IPVS forgets it)...
+    // a local address with no listener once IPVS forgets it); one caught mid-connection at the removal
+    // can be reset instead...
     expect(report.failures.length).to.be.greaterThan(3);
-    expect([...new Set(report.failures.map((f) => f.error))]).to.deep.equal(['ECONNREFUSED']);
+    const errors = report.failures.map((f) => f.error);
+    expect(errors.filter((e) => e === 'ECONNREFUSED').length, errors.join(' ')).to.be.at.least(report.failures.length - 1);
+    expect(errors.filter((e) => e !== 'ECONNREFUSED' && e !== 'ECONNRESET'), 'other errors').to.deep.equal([]);
     // ...all sent within the gap (one sent just before the removal can still reach the kernel inside it)...
     for (const f of report.failures) {
       expect(f.at, `failure ${f.atIso} (seq ${f.seq})`).to.be.within(removedAt - 2000, restoredAt);
