@@ -4,11 +4,6 @@
 import { expect } from 'chai';
 import { decodeRequest } from '../../../native-free-netlink/ipset/index.js';
 import { NLM_F_ACK } from '../../../native-free-netlink/core/message.js';
-import { encodeAck } from '../../../native-free-netlink/core/ack.js';
-import { attr } from '../../../native-free-netlink/core/attributes.js';
-import { encodeGenl } from '../../../native-free-netlink/genetlink/genl.js';
-import { CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME, CTRL_CMD_NEWFAMILY, GENL_ID_CTRL } from '../../../native-free-netlink/genetlink/ctrl.js';
-import type { NetlinkMessage } from '../../../native-free-netlink/core/message.js';
 import { executePlan, executionOrder, segments } from '../../../lib/engine/execute.js';
 import { LEDGER_VS } from '../../../lib/engine/ledger.js';
 import { emptyObservedState } from '../../../lib/engine/observed.js';
@@ -19,16 +14,11 @@ import { IpsetClient } from '../../../lib/kernel/ipset-client.js';
 import { IpvsClient } from '../../../lib/kernel/ipvs-client.js';
 import { LinkClient } from '../../../lib/kernel/link-client.js';
 import { FakeIptablesRunner } from '../../../lib/iptables/fake-runner.js';
-import { MessageFake } from '../../../lib/netlink/message-fake.js';
-import { FakeIpsetKernel } from '../../native-free-netlink/ipset/fake-kernel.js';
-import { FakeIpvsKernel } from '../../native-free-netlink/ipvs/fake-ipvs-kernel.js';
-import { FakeRouteKernel } from '../../native-free-netlink/rtnetlink/fake-route-kernel.js';
 import { rs, state, vs } from './helpers/builders.js';
+import { fakeKernels } from './helpers/fake-kernels.js';
 import { orderingViolations } from './helpers/invariants.js';
 import { Rng } from './helpers/prng.js';
 import { randomDesired, randomObserved } from './helpers/random-states.js';
-
-const IPVS_FAMILY = 0x24;
 
 function kinds(ops: readonly Operation[]): string[] {
   return ops.map((o) => (o.kind === 'ledger-add' || o.kind === 'ledger-del' ? `${o.kind} ${o.entry}` : o.kind === 'vs-add' || o.kind === 'vs-del' ? `${o.kind} ${o.service.address}` : o.kind));
@@ -75,17 +65,7 @@ describe('executor: send order', () => {
 
 describe('executor: batching over message-level fakes', () => {
   async function backends() {
-    const ipvsKernel = new FakeIpvsKernel(IPVS_FAMILY);
-    const ipsetKernel = new FakeIpsetKernel();
-    ipsetKernel.revisions.set('list:set', 3);
-    const route = new FakeRouteKernel();
-    const ipvsConn = new MessageFake(16, (m: NetlinkMessage) => {
-      if (m.type !== GENL_ID_CTRL) return ipvsKernel.handle(m);
-      const payload = encodeGenl({ cmd: CTRL_CMD_NEWFAMILY, version: 2, attrs: [attr.u16(CTRL_ATTR_FAMILY_ID, IPVS_FAMILY), attr.string(CTRL_ATTR_FAMILY_NAME, 'IPVS')] });
-      return [{ type: GENL_ID_CTRL, flags: 0, seq: m.seq, pid: 0, payload }, encodeAck(m, 0)];
-    });
-    const ipsetConn = new MessageFake(12, ipsetKernel.handle);
-    const routeConn = new MessageFake(0, (m) => route.exchange([m]));
+    const { ipvsKernel, ipsetKernel, ipsetConn, ipvsConn, routeConn } = fakeKernels();
     return {
       ipvsKernel, ipsetKernel, ipsetConn, ipvsConn,
       b: { ipvs: await IpvsClient.open(ipvsConn), ipset: await IpsetClient.open(ipsetConn), links: new LinkClient(routeConn), iptables: new FakeIptablesRunner() },

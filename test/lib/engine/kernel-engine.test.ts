@@ -1,34 +1,16 @@
 // The kernel engine's own reads over message-level fakes: readConnections (graceful termination's counts
 // without a full read) asks for exactly the virtual servers given, one GET_DEST dump each.
 import { expect } from 'chai';
-import { encodeAck } from '../../../native-free-netlink/core/ack.js';
-import { attr } from '../../../native-free-netlink/core/attributes.js';
-import type { NetlinkMessage } from '../../../native-free-netlink/core/message.js';
-import { CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME, CTRL_CMD_NEWFAMILY, GENL_ID_CTRL } from '../../../native-free-netlink/genetlink/ctrl.js';
-import { encodeGenl } from '../../../native-free-netlink/genetlink/genl.js';
 import { describeServiceKey, IPVS_CMD_GET_DEST, decodeIpvsRequest } from '../../../native-free-netlink/ipvs/index.js';
 import { KernelEngine } from '../../../lib/engine/engine.js';
 import { FakeIptablesRunner } from '../../../lib/iptables/fake-runner.js';
-import { MessageFake } from '../../../lib/netlink/message-fake.js';
-import { FakeIpsetKernel } from '../../native-free-netlink/ipset/fake-kernel.js';
-import { FakeIpvsKernel } from '../../native-free-netlink/ipvs/fake-ipvs-kernel.js';
-import { FakeRouteKernel } from '../../native-free-netlink/rtnetlink/fake-route-kernel.js';
 import { rs, state, vs } from './helpers/builders.js';
-
-const IPVS_FAMILY = 0x24;
+import { fakeKernels } from './helpers/fake-kernels.js';
 
 async function engineOverFakes() {
-  const ipvsKernel = new FakeIpvsKernel(IPVS_FAMILY);
-  const ipsetKernel = new FakeIpsetKernel();
-  ipsetKernel.revisions.set('list:set', 3);
-  const route = new FakeRouteKernel();
-  const ipvsConn = new MessageFake(16, (m: NetlinkMessage) => {
-    if (m.type !== GENL_ID_CTRL) return ipvsKernel.handle(m);
-    const payload = encodeGenl({ cmd: CTRL_CMD_NEWFAMILY, version: 2, attrs: [attr.u16(CTRL_ATTR_FAMILY_ID, IPVS_FAMILY), attr.string(CTRL_ATTR_FAMILY_NAME, 'IPVS')] });
-    return [{ type: GENL_ID_CTRL, flags: 0, seq: m.seq, pid: 0, payload }, encodeAck(m, 0)];
-  });
+  const { ipvsKernel, ipvsConn, ipsetConn, routeConn } = fakeKernels();
   const engine = await KernelEngine.open({
-    connections: { ipvs: ipvsConn, ipset: new MessageFake(12, ipsetKernel.handle), route: new MessageFake(0, (m) => route.exchange([m])) },
+    connections: { ipvs: ipvsConn, ipset: ipsetConn, route: routeConn },
     iptables: new FakeIptablesRunner(),
   });
   return { engine, ipvsKernel, ipvsConn };
