@@ -86,11 +86,11 @@ Flags (kube-proxy's names):
   --ipvs-scheduler NAME          ${KNOWN_SCHEDULERS.join(', ')} (default ${DEFAULTS.scheduler})
   --ipvs-sync-period DURATION    longest time between full syncs that re-read the kernel (default ${DEFAULTS.syncPeriod})
   --ipvs-min-sync-period DUR     shortest time between syncs (default ${DEFAULTS.minSyncPeriod})
-  --ipvs-exclude-cidrs CIDRs     accepted; virtual servers we did not create are never touched anyway
+  --ipvs-exclude-cidrs CIDRs     our virtual servers in these CIDRs are never deleted (others' never are)
   --ipvs-strict-arp              arp_ignore=1, arp_announce=2 on all interfaces
-  --ipvs-tcp-timeout DURATION    accepted; not supported yet (kernel value kept)
-  --ipvs-tcpfin-timeout DURATION accepted; not supported yet (kernel value kept)
-  --ipvs-udp-timeout DURATION    accepted; not supported yet (kernel value kept)
+  --ipvs-tcp-timeout DURATION    IPVS timeout for idle TCP connections (0: keep the kernel's)
+  --ipvs-tcpfin-timeout DURATION IPVS timeout for TCP connections after FIN (0: keep the kernel's)
+  --ipvs-udp-timeout DURATION    IPVS timeout for UDP packets (0: keep the kernel's)
   --nodeport-addresses CIDRs     NodePorts listen on local addresses in these CIDRs, or "primary"
                                  (default: every local address but kube-ipvs0's, loopback, IPv6 link-local)
   --healthz-bind-address H:P     /healthz and /livez ("" disables; default ${DEFAULTS.healthzBindAddress})

@@ -116,7 +116,6 @@ async function cleanup(deps: RunDependencies, log: Logger): Promise<number> {
 }
 
 async function serve(flags: ProxierFlags, deps: RunDependencies, log: Logger): Promise<number> {
-  warnUnsupported(flags, log);
   const kubeConfig = kubeConfigFor(flags, deps.env);
   const engine = await openEngine(deps);
   const closers: Array<() => Promise<void> | void> = [() => engine.close()];
@@ -133,6 +132,7 @@ async function serve(flags: ProxierFlags, deps: RunDependencies, log: Logger): P
     // After the engine: resolving the IPVS family loads ip_vs, which creates /proc/sys/net/ipv4/vs.
     const changes = await applySysctls(proxierSysctls({ strictARP: flags.strictARP, kernelRelease: deps.kernelRelease }), deps.sysctls);
     for (const c of changes) log.info('sysctl set', { sysctl: c.path.replaceAll('/', '.'), from: c.from, to: c.to });
+    await applyIpvsTimeouts(flags, engine, log);
 
     const metrics = createProxierMetrics();
     const health = new ProxierHealth(() => deps.clock.now(), 2 * flags.syncPeriodMs);
@@ -260,17 +260,18 @@ function nodeFactsReader(flags: ProxierFlags, deps: RunDependencies, log: Logger
   };
 }
 
-function warnUnsupported(flags: ProxierFlags, log: Logger): void {
-  if (flags.excludeCIDRs.length > 0) {
-    log.warn(
-      '--ipvs-exclude-cidrs is accepted but not applied yet: ipvs-proxier never touches virtual servers it did not create ' +
-        '(they are not in its ownership ledger), which already protects keepalived and other foreign rules',
-      { excludeCIDRs: flags.excludeCIDRs },
-    );
-  }
-  const timeouts = { '--ipvs-tcp-timeout': flags.tcpTimeoutMs, '--ipvs-tcpfin-timeout': flags.tcpFinTimeoutMs, '--ipvs-udp-timeout': flags.udpTimeoutMs };
-  for (const [flag, ms] of Object.entries(timeouts)) {
-    if (ms > 0) log.warn(`${flag} is not supported yet: the kernel's IPVS timeout is left as it is`, { requested: formatDuration(ms) });
+/**
+ * --ipvs-tcp-timeout, --ipvs-tcpfin-timeout, --ipvs-udp-timeout, as kube-proxy: set once at start when any
+ * is non-zero, in whole seconds (0 keeps the kernel's value, as `ipvsadm --set` does).
+ */
+async function applyIpvsTimeouts(flags: ProxierFlags, engine: Engine, log: Logger): Promise<void> {
+  const wanted = { tcp: Math.floor(flags.tcpTimeoutMs / 1000), tcpFin: Math.floor(flags.tcpFinTimeoutMs / 1000), udp: Math.floor(flags.udpTimeoutMs / 1000) };
+  if (wanted.tcp === 0 && wanted.tcpFin === 0 && wanted.udp === 0) return;
+  try {
+    const now = await engine.setTimeouts(wanted);
+    log.info('IPVS timeouts set', { requested: wanted, kernel: now });
+  } catch (err) {
+    throw new Error(`cannot set the IPVS timeouts (--ipvs-tcp-timeout, --ipvs-tcpfin-timeout, --ipvs-udp-timeout): ${errorText(err)}`);
   }
 }
 

@@ -14,6 +14,14 @@ export interface ApplyOptions {
   observed?: ObservedState;
   /** kube-proxy's graceful termination of TCP real servers (needs connection counts: kernel reads only). */
   gracefulTermination?: boolean;
+  /** Virtual servers never deleted even when ours and not desired (--ipvs-exclude-cidrs). */
+  neverDelete?: (vs: VirtualServer) => boolean;
+}
+
+export interface IpvsTimeoutSeconds {
+  tcp: number;
+  tcpFin: number;
+  udp: number;
 }
 
 export interface OperationFailure {
@@ -49,6 +57,11 @@ export interface Engine {
    * kernel does not have reads as having none.
    */
   readConnections(virtualServers: readonly VirtualServer[]): Promise<ConnectionCounts>;
+  /**
+   * Sets IPVS's connection timeouts in seconds (--ipvs-tcp-timeout, --ipvs-tcpfin-timeout,
+   * --ipvs-udp-timeout); 0 keeps the kernel's value. Returns the timeouts the kernel then has.
+   */
+  setTimeouts(timeouts: IpvsTimeoutSeconds): Promise<IpvsTimeoutSeconds>;
   /** Removes everything we own (ledgers last); foreign objects stay. */
   cleanup(interfaceName: string, options?: { dryRun?: boolean }): Promise<ApplyReport>;
   close(): void;

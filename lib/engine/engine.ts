@@ -12,7 +12,7 @@ import type { NetlinkConnection, TransportCounters } from '../netlink/connection
 import { newCounters, SocketTransport, type SocketTransportOptions } from '../netlink/socket-transport.js';
 import { realServerKey, virtualServerKey } from '../state/canonical.js';
 import type { State, VirtualServer } from '../state/types.js';
-import type { ApplyOptions, ApplyReport, Engine } from './engine-api.js';
+import type { ApplyOptions, ApplyReport, Engine, IpvsTimeoutSeconds } from './engine-api.js';
 import { executePlan, type Backends } from './execute.js';
 import { ledgerFromIpsets } from './ledger.js';
 import type { ConnectionCounts, ObservedState } from './observed.js';
@@ -93,7 +93,7 @@ export class KernelEngine implements Engine {
   async apply(desired: State, options: ApplyOptions = {}): Promise<ApplyReport> {
     const readKernel = options.observed === undefined;
     const observed = options.observed ?? (await this.observe(desired.interface?.name, desired.iptables !== undefined));
-    const operations = planChanges(desired, observed, { gracefulTermination: options.gracefulTermination });
+    const operations = planChanges(desired, observed, { gracefulTermination: options.gracefulTermination, neverDelete: options.neverDelete });
     return this.run(operations, observed, readKernel, options.dryRun, desired.interface?.name);
   }
 
@@ -104,6 +104,13 @@ export class KernelEngine implements Engine {
       connections.set(virtualServerKey(vs), new Map(dests[i]!.map((d) => [realServerKey(fromIpvsDestination(d.destination)), d.stats.activeConns + d.stats.inactiveConns])));
     });
     return connections;
+  }
+
+  async setTimeouts(t: IpvsTimeoutSeconds): Promise<IpvsTimeoutSeconds> {
+    const { ipvs } = this.backends;
+    await ipvs.setTimeouts(t);
+    const now = await ipvs.timeouts();
+    return { tcp: now.tcp ?? 0, tcpFin: now.tcpFin ?? 0, udp: now.udp ?? 0 };
   }
 
   async cleanup(interfaceName: string = DEFAULT_INTERFACE, options: { dryRun?: boolean } = {}): Promise<ApplyReport> {

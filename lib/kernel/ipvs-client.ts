@@ -5,16 +5,20 @@ import type { NetlinkMessage } from '../../native-free-netlink/core/message.js';
 import {
   IPVS_GENL_NAME,
   decodeDestinationList,
+  decodeConfig,
   decodeInfo,
   decodeServiceList,
+  getConfig,
   getDestinations,
   getInfo,
   getServices,
   ipvsErrorFromAck,
+  setConfig,
   type IpvsDestinationEntry,
   type IpvsInfo,
   type IpvsServiceEntry,
   type IpvsServiceKey,
+  type IpvsTimeouts,
 } from '../../native-free-netlink/ipvs/index.js';
 import type { ExchangeResult, NetlinkConnection } from '../netlink/connection.js';
 import { resolveGenlFamily } from '../netlink/genl-family.js';
@@ -47,6 +51,19 @@ export class IpvsClient {
     const [r] = await this.conn.exchange([getInfo(this.familyId, 0)]);
     this.check(r!, 'GET_INFO', '');
     return decodeInfo(r!.replies);
+  }
+
+  /** The connection timeouts (seconds) of the network namespace: `ipvsadm -L --timeout`. */
+  async timeouts(): Promise<IpvsTimeouts> {
+    const [r] = await this.conn.exchange([getConfig(this.familyId, 0)]);
+    this.check(r!, 'GET_CONFIG', '');
+    return decodeConfig(r!.replies);
+  }
+
+  /** Sets the timeouts given (seconds); an absent or 0 field keeps the kernel's value (ip_vs_set_timeout). */
+  async setTimeouts(t: IpvsTimeouts): Promise<void> {
+    const [r] = await this.conn.exchange([setConfig(this.familyId, 0, t)]);
+    this.check(r!, 'SET_CONFIG', `timeouts tcp ${t.tcp ?? 0} tcpfin ${t.tcpFin ?? 0} udp ${t.udp ?? 0}`);
   }
 
   async listServices(o: ListOptions = {}): Promise<IpvsServiceEntry[]> {

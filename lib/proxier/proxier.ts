@@ -16,11 +16,12 @@ import type { ProxierHealth } from '../health/proxier-health.js';
 import { ChangeTracker, endpointSliceProjection, serviceProjection } from '../kube/change-tracker.js';
 import type { Logger } from '../log/logger.js';
 import type { ProxierMetrics } from '../metrics/proxier-metrics.js';
-import type { Family, State } from '../state/types.js';
+import type { Family, State, VirtualServer } from '../state/types.js';
 import { BoundedFrequencyRunner, type RunReason } from '../sync/bounded-frequency-runner.js';
 import type { Clock } from '../sync/clock.js';
 import { buildDesiredState } from './desired-state.js';
 import { drainableVirtualServers, driftByKind } from './drift.js';
+import { neverDeleteIn } from './exclude-cidrs.js';
 import { nodeEligible, nodeInternalIPs } from './node-addresses.js';
 import type { NodeConfig, Problem } from './types.js';
 
@@ -79,9 +80,12 @@ export class Proxier {
   private problemsSeen = new Set<string>();
   private warningsSeen = new Set<string>();
   private syncs = 0;
+  /** --ipvs-exclude-cidrs: our virtual servers in these ranges are never deleted. */
+  private readonly neverDelete: ((vs: VirtualServer) => boolean) | undefined;
 
   constructor(private readonly o: ProxierOptions) {
     this.startedAt = o.clock.now();
+    this.neverDelete = neverDeleteIn(o.config.excludeCIDRs);
     const retry = Math.min(o.retryPeriodMs ?? 5000, o.syncPeriodMs);
     this.runner = new BoundedFrequencyRunner((reason) => this.sync(reason), o.clock, {
       minIntervalMs: o.minSyncPeriodMs,
@@ -174,13 +178,14 @@ export class Proxier {
       // A periodic sync separates drift from our own queued changes: plan those against our record first
       // (a dry run: no kernel I/O), and count whatever else the kernel read makes the planner do.
       const expected = reason === 'periodic' && this.record
-        ? (await engine.apply(desired.state, { dryRun: true, observed: this.record, gracefulTermination: graceful })).operations
+        ? (await engine.apply(desired.state, { dryRun: true, observed: this.record, gracefulTermination: graceful, neverDelete: this.neverDelete })).operations
         : undefined;
 
       this.record = undefined; // until this apply is known to have succeeded
       const report = await engine.apply(desired.state, {
         ...(observed ? { observed } : {}),
         gracefulTermination: graceful,
+        neverDelete: this.neverDelete,
       });
       this.countOperations(report);
       this.logWarnings(report.warnings ?? []);

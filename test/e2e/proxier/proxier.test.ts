@@ -72,7 +72,7 @@ async function startProxier(master: string): Promise<Running> {
   const exit = runProxier(
     [
       `--master=${master}`, '--hostname-override=node-1', '--cluster-cidr=10.244.0.0/16', `--ipvs-sync-period=${SYNC_PERIOD_S}s`,
-      '--healthz-bind-address=127.0.0.1:0', '--metrics-bind-address=', '-v', '2',
+      '--healthz-bind-address=127.0.0.1:0', '--metrics-bind-address=', '-v', '2', '--ipvs-tcp-timeout=2h', '--ipvs-udp-timeout=45s',
     ],
     {
       signals,
@@ -122,6 +122,7 @@ describe('proxier on a real kernel: Services to IPVS, traffic, drift repair, res
     proxier?.signals.emit('SIGTERM');
     await proxier?.exit;
     await runProxier(['--cleanup']);
+    runCommand(['ipvsadm', '--set', '900', '120', '300']); // Linux's defaults, for the suites after this one
     await servers?.stop();
     await api?.close();
     teardownNodeNetwork();
@@ -131,6 +132,8 @@ describe('proxier on a real kernel: Services to IPVS, traffic, drift repair, res
     proxier = await startProxier(master);
     expect(realServersOf(`${CLUSTER_IP}:8080`)).to.deep.equal(['10.244.1.2:80', '10.244.1.3:80', '10.244.1.4:80']);
     expect(runCommand(['cat', '/proc/sys/net/ipv4/vs/conntrack']).stdout.trim()).to.equal('1');
+    // --ipvs-tcp-timeout=2h --ipvs-udp-timeout=45s; tcpfin keeps the kernel's 120 s.
+    expect(runCommand(['ipvsadm', '-L', '--timeout']).stdout.trim()).to.equal('Timeout (tcp tcpfin udp): 7200 120 45');
     const fromNode = await httpSpread('node', `http://${CLUSTER_IP}:8080/`, 30, SLOW_GUEST);
     expect(fromNode.failures).to.deep.equal([]);
     expect(fromNode.counts).to.deep.equal({ 'httpd-a': 10, 'httpd-b': 10, 'httpd-c': 10 });

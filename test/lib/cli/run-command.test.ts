@@ -238,6 +238,30 @@ describe('ipvs-proxier run (in-process, stand-in API server)', function () {
     expect(error?.message).to.equal('cannot open the kernel\'s IPVS, ipset and rtnetlink interfaces: GETFAMILY "IPVS": ENOENT (the kernel has no IPVS: modprobe ip_vs)');
   });
 
+  it('--ipvs-tcp-timeout / --ipvs-udp-timeout set the kernel once at start, in seconds, leaving tcpfin as it is', async () => {
+    api.registry.create(NODES, NODE);
+    const engine = new SimulatedEngine();
+    const { d, entries, signals } = deps(engine);
+    const exit = runProxier([...args(), '--ipvs-tcp-timeout=2h', '--ipvs-udp-timeout=45s'], d);
+    await eventually(() => engine.calls.length >= 1, 'the first sync');
+    expect(engine.timeouts).to.deep.equal({ tcp: 7200, tcpFin: 120, udp: 45 });
+    const set = entries.find((e) => e.message === 'IPVS timeouts set');
+    expect(set).to.deep.include({ requested: { tcp: 7200, tcpFin: 0, udp: 45 }, kernel: { tcp: 7200, tcpFin: 120, udp: 45 } });
+    signals.emit('SIGTERM');
+    expect(await exit).to.equal(0);
+  });
+
+  it('without timeout flags the kernel timeouts are not touched', async () => {
+    api.registry.create(NODES, NODE);
+    const engine = new SimulatedEngine();
+    engine.setTimeouts = () => Promise.reject(new Error('setTimeouts must not be called'));
+    const { d, signals } = deps(engine);
+    const exit = runProxier(args(), d);
+    await eventually(() => engine.calls.length >= 1, 'the first sync');
+    signals.emit('SIGTERM');
+    expect(await exit).to.equal(0);
+  });
+
   it('--cleanup removes what we own and exits without the API server', async () => {
     const engine = new SimulatedEngine();
     api.registry.create(NODES, NODE);

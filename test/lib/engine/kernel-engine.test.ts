@@ -1,7 +1,7 @@
 // The kernel engine's own reads over message-level fakes: readConnections (graceful termination's counts
 // without a full read) asks for exactly the virtual servers given, one GET_DEST dump each.
 import { expect } from 'chai';
-import { describeServiceKey, IPVS_CMD_GET_DEST, decodeIpvsRequest } from '../../../native-free-netlink/ipvs/index.js';
+import { describeServiceKey, IPVS_CMD_GET_CONFIG, IPVS_CMD_GET_DEST, IPVS_CMD_SET_CONFIG, decodeIpvsRequest } from '../../../native-free-netlink/ipvs/index.js';
 import { KernelEngine } from '../../../lib/engine/engine.js';
 import { FakeIptablesRunner } from '../../../lib/iptables/fake-runner.js';
 import { rs, state, vs } from './helpers/builders.js';
@@ -43,5 +43,18 @@ describe('KernelEngine.readConnections', () => {
     const { engine } = await engineOverFakes();
     const counts = await engine.readConnections([vs('tcp 10.96.0.99:80', [rs('10.244.9.9:80')])]);
     expect([...counts].map(([k, m]) => [k, m.size])).to.deep.equal([['tcp 10.96.0.99:80', 0]]);
+  });
+});
+
+describe('KernelEngine.setTimeouts', () => {
+  it('sends one SET_CONFIG with the three timeouts, 0 keeping the kernel value, and returns what GET_CONFIG reads', async () => {
+    const { engine, ipvsKernel, ipvsConn } = await engineOverFakes();
+    const before = ipvsConn.requests.length;
+    const now = await engine.setTimeouts({ tcp: 7200, tcpFin: 0, udp: 45 });
+    expect(now).to.deep.equal({ tcp: 7200, tcpFin: 120, udp: 45 });
+    expect(ipvsKernel.timeouts).to.deep.equal({ tcp: 7200, tcpFin: 120, udp: 45 });
+    const sent = ipvsConn.requests.slice(before).map((m) => decodeIpvsRequest(m));
+    expect(sent.map((r) => r.cmd)).to.deep.equal([IPVS_CMD_SET_CONFIG, IPVS_CMD_GET_CONFIG]);
+    expect(sent[0]!.timeouts).to.deep.equal({ tcp: 7200, tcpFin: 0, udp: 45 });
   });
 });

@@ -139,6 +139,16 @@ describe('planChanges', () => {
     ]);
   });
 
+  it('neverDelete keeps an owned server that left the state (--ipvs-exclude-cidrs), and its ledger entry', () => {
+    const other = vs('tcp 10.96.0.20:80', [rs('10.244.2.1:8080')]);
+    const kernel = observed({ virtualServers: [web, dns, other], ownedVirtualServers: ['tcp 10.96.0.10:80', 'udp 10.96.0.10:53', 'tcp 10.96.0.20:80'] });
+    const ops = planChanges(state({ virtualServers: [] }), kernel, { neverDelete: (v) => v.address === '10.96.0.10' });
+    expect(lines(ops)).to.deep.equal([
+      '- virtual server tcp 10.96.0.20:80',
+      '- ledger IPVS-PROXIER-VS 10.96.0.20,tcp:80 (virtual server tcp 10.96.0.20:80)',
+    ]);
+  });
+
   it('a desired server that vanished but is still recorded is re-created without a second ledger entry', () => {
     const kernel = observed({ ownedVirtualServers: ['tcp 10.96.0.10:80'] });
     expect(lines(planChanges(state({ virtualServers: [vs('tcp 10.96.0.10:80')] }), kernel))).to.deep.equal([

@@ -365,6 +365,19 @@ describe('Proxier sync loop', () => {
     expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'rs-del' })).to.equal(undefined);
   });
 
+  it('--ipvs-exclude-cidrs: a deleted Service in those CIDRs keeps its virtual server; one outside loses it', async () => {
+    const t = await twoServices({ config: { nodeName: 'node-1', clusterCIDRs: ['10.244.0.0/16'], masqueradeAll: false, scheduler: 'rr', excludeCIDRs: ['10.96.0.10/32'] } });
+    t.proxier.onServiceChange('default/a', undefined);
+    t.proxier.onServiceChange('default/b', undefined);
+    await t.step(0);
+    expect(realServers(t.engine, 'tcp 10.96.0.10:80'), 'in 10.96.0.10/32: kept').to.deep.equal(['10.244.1.1:8080', '10.244.1.2:8080']);
+    expect(t.engine.kernel.virtualServers.some((v) => v.address === '10.96.0.11'), '10.96.0.11: deleted').to.equal(false);
+    // The periodic sync re-reads the kernel and still leaves it; it is not drift either.
+    await t.step(SYNC);
+    expect(realServers(t.engine, 'tcp 10.96.0.10:80')).to.deep.equal(['10.244.1.1:8080', '10.244.1.2:8080']);
+    expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'vs-del' })).to.equal(undefined);
+  });
+
   it('when the connection counts cannot be read, that sync reads the whole kernel instead', async () => {
     const t = await twoServices();
     t.engine.readConnections = async () => {

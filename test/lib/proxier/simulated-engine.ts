@@ -2,7 +2,7 @@
 // real planner and changed with the real simulator (which refuses what the kernel refuses). It records
 // every call so tests can assert on what the loop asked for: the desired state, and whether it let the
 // engine read the kernel (`observed` undefined) or handed it the last report's `after`.
-import type { ApplyOptions, ApplyReport, Engine, OperationFailure } from '../../../lib/engine/engine-api.js';
+import type { ApplyOptions, ApplyReport, Engine, IpvsTimeoutSeconds, OperationFailure } from '../../../lib/engine/engine-api.js';
 import { emptyObservedState, type ConnectionCounts, type ObservedState } from '../../../lib/engine/observed.js';
 import type { Operation } from '../../../lib/engine/operations.js';
 import { planChanges } from '../../../lib/engine/plan.js';
@@ -47,11 +47,19 @@ export class SimulatedEngine implements Engine {
     return new Map(keys.map((k) => [k, new Map(this.kernel.connections?.get(k) ?? [])]));
   }
 
+  /** The kernel's IPVS timeouts (Linux's defaults); setTimeouts keeps a field given as 0, as the kernel does. */
+  timeouts: IpvsTimeoutSeconds = { tcp: 900, tcpFin: 120, udp: 300 };
+
+  async setTimeouts(t: IpvsTimeoutSeconds): Promise<IpvsTimeoutSeconds> {
+    this.timeouts = { tcp: t.tcp || this.timeouts.tcp, tcpFin: t.tcpFin || this.timeouts.tcpFin, udp: t.udp || this.timeouts.udp };
+    return { ...this.timeouts };
+  }
+
   async apply(desired: State, options: ApplyOptions = {}): Promise<ApplyReport> {
     if (this.gate) await this.gate;
     const readKernel = options.observed === undefined;
     const observed = options.observed ?? (await this.observe());
-    const operations = planChanges(desired, observed, { gracefulTermination: options.gracefulTermination });
+    const operations = planChanges(desired, observed, { gracefulTermination: options.gracefulTermination, neverDelete: options.neverDelete });
     const base = { operations, messagesSent: 0, iptablesRestores: 0, readKernel };
     let report: ApplyReport;
     if (options.dryRun || operations.length === 0) {
