@@ -5,8 +5,8 @@ import { CommandIptablesRunner, type IptablesRunner } from '../iptables/runner.j
 import { readIptables } from '../iptables/sync.js';
 import { ownedIptablesState } from '../iptables/owned.js';
 import { IpsetClient } from '../kernel/ipset-client.js';
-import { IpvsClient, type IpvsServiceWithDestinations } from '../kernel/ipvs-client.js';
-import { fromIpvsDestination, fromIpvsService, serviceKeyOf } from '../kernel/ipvs-convert.js';
+import { IpvsClient } from '../kernel/ipvs-client.js';
+import { fromIpvsDestination, serviceKeyOf } from '../kernel/ipvs-convert.js';
 import { LinkClient } from '../kernel/link-client.js';
 import type { NetlinkConnection, TransportCounters } from '../netlink/connection.js';
 import { newCounters, SocketTransport, type SocketTransportOptions } from '../netlink/socket-transport.js';
@@ -19,6 +19,7 @@ import type { ConnectionCounts, ObservedState } from './observed.js';
 import type { Operation } from './operations.js';
 import { planCleanup } from './plan-cleanup.js';
 import { planChanges } from './plan.js';
+import { readVirtualServers } from './observe-ipvs.js';
 import { virtualServerId } from './plan-virtual-servers.js';
 import { applyOperationsToState } from './simulate.js';
 
@@ -34,17 +35,7 @@ export interface KernelEngineOptions {
 
 export const DEFAULT_INTERFACE = 'kube-ipvs0';
 
-export function virtualServersFromKernel(services: readonly IpvsServiceWithDestinations[]): { virtualServers: VirtualServer[]; connections: ConnectionCounts } {
-  const connections = new Map<string, Map<string, number>>();
-  const virtualServers = services.map((s) => {
-    const vs: VirtualServer = { ...fromIpvsService(s.service), realServers: s.destinations.map((d) => fromIpvsDestination(d.destination)) };
-    const perRs = new Map<string, number>();
-    s.destinations.forEach((d, i) => perRs.set(realServerKey(vs.realServers[i]!), d.stats.activeConns + d.stats.inactiveConns));
-    connections.set(virtualServerKey(vs), perRs);
-    return vs;
-  });
-  return { virtualServers, connections };
-}
+export { virtualServersFromKernel } from './observe-ipvs.js';
 
 export class KernelEngine implements Engine {
   readonly counters: TransportCounters;
@@ -73,14 +64,12 @@ export class KernelEngine implements Engine {
 
   async observe(interfaceName: string | undefined = DEFAULT_INTERFACE, withIptables = true): Promise<ObservedState> {
     const { ipvs, ipset, links, iptables } = this.backends;
-    const [services, listed, link, rules] = await Promise.all([
-      // Connection counts are all a plan needs; the packet and byte counters are not decoded.
-      ipvs.listAll({ counters: false }),
+    const [{ virtualServers, connections }, listed, link, rules] = await Promise.all([
+      readVirtualServers(ipvs),
       ipset.list(),
       interfaceName ? links.find(interfaceName) : Promise.resolve(undefined),
       withIptables ? readIptables(iptables).then(ownedIptablesState) : Promise.resolve(undefined),
     ]);
-    const { virtualServers, connections } = virtualServersFromKernel(services);
     const { ipsets, ledger } = ledgerFromIpsets(listed);
     const observed: ObservedState = { virtualServers, ipsets, ledger, connections };
     if (interfaceName) {

@@ -1,0 +1,60 @@
+// The IPVS part of a kernel read over the message-level fake: destinations dumped a slice of services per
+// exchange, real servers sorted (the kernel lists them newest first), connection counts only where > 0.
+import { expect } from 'chai';
+import { IPVS_CMD_GET_DEST, IPVS_CMD_GET_SERVICE, decodeIpvsRequest } from '../../../native-free-netlink/ipvs/index.js';
+import { KernelEngine } from '../../../lib/engine/engine.js';
+import { readVirtualServers, virtualServersFromKernel } from '../../../lib/engine/observe-ipvs.js';
+import { FakeIptablesRunner } from '../../../lib/iptables/fake-runner.js';
+import { isCanonicalVirtualServer } from '../../../lib/state/canonical.js';
+import { rs, state, vs } from './helpers/builders.js';
+import { fakeKernels } from './helpers/fake-kernels.js';
+
+async function kernelWith5Services() {
+  const k = fakeKernels();
+  const engine = await KernelEngine.open({ connections: { ipvs: k.ipvsConn, ipset: k.ipsetConn, route: k.routeConn }, iptables: new FakeIptablesRunner() });
+  const services = [0, 1, 2, 3, 4].map((i) => vs(`tcp 10.96.0.${10 + i}:80`, [rs(`10.244.${i}.1:8080`), rs(`10.244.${i}.2:8080`), rs(`10.244.${i}.10:8080`)]));
+  const report = await engine.apply(state({ virtualServers: services }));
+  expect(report.failures).to.deep.equal([]);
+  // The kernel lists a service's destinations newest first: make the fake do the same.
+  for (const entry of k.ipvsKernel.services.values()) {
+    const dests = [...entry.dests].reverse();
+    entry.dests.clear();
+    for (const [key, d] of dests) entry.dests.set(key, d);
+  }
+  return { ...k, engine, services: state({ virtualServers: services }).virtualServers };
+}
+
+describe('readVirtualServers', () => {
+  it('dumps destinations a slice of services per exchange and returns canonical virtual servers', async () => {
+    const { engine, ipvsConn, services } = await kernelWith5Services();
+    const exchanges = ipvsConn.exchanges;
+    const sent = ipvsConn.requests.length;
+
+    const read = await readVirtualServers(engine.backends.ipvs, 2);
+
+    expect(read.virtualServers).to.deep.equal(services);
+    for (const v of read.virtualServers) expect(isCanonicalVirtualServer(v)).to.equal(true);
+    const cmds = ipvsConn.requests.slice(sent).map((m) => decodeIpvsRequest(m).cmd);
+    expect(cmds).to.deep.equal([IPVS_CMD_GET_SERVICE, ...Array(5).fill(IPVS_CMD_GET_DEST)]);
+    // One exchange for the services, then 2 + 2 + 1 destination dumps.
+    expect(ipvsConn.exchanges - exchanges).to.equal(4);
+  });
+
+  it('keeps connection counts only for real servers with connections', async () => {
+    const { engine, ipvsKernel } = await kernelWith5Services();
+    ipvsKernel.connections.set('tcp 10.96.0.11:80 10.244.1.2:8080', { active: 1, inactive: 2 });
+    ipvsKernel.connections.set('tcp 10.96.0.13:80 10.244.3.1:8080', { active: 0, inactive: 4 });
+    const read = await readVirtualServers(engine.backends.ipvs);
+    expect(Object.fromEntries([...read.connections].map(([k, m]) => [k, Object.fromEntries(m)]))).to.deep.equal({
+      'tcp 10.96.0.11:80': { '10.244.1.2:8080': 3 },
+      'tcp 10.96.0.13:80': { '10.244.3.1:8080': 4 },
+    });
+  });
+
+  it('reads the same as virtualServersFromKernel over one listing', async () => {
+    const { engine } = await kernelWith5Services();
+    const listed = await engine.backends.ipvs.listAll({ counters: false });
+    const read = await readVirtualServers(engine.backends.ipvs, 3);
+    expect(virtualServersFromKernel(listed)).to.deep.equal(read);
+  });
+});
