@@ -11,7 +11,6 @@
 //  - otherwise, without an iptables section: the copy is filled, the old set destroyed and the copy
 //    renamed into place. This fails (the kernel says the set is in use) if rules we do not manage use the
 //    set: then remove those rules, or manage iptables through the state.
-import { canonicalIpset } from '../state/canonical.js';
 import type { IpsetState, State } from '../state/types.js';
 import { ipsetFit } from './ipset-compatibility.js';
 import { renameSetsInRules, sameIptablesSection } from './iptables-section.js';
@@ -27,7 +26,8 @@ interface Recreation {
 }
 
 export function planIpsets(desired: State, observed: ObservedState, b: PlanBuilder): void {
-  const observedByName = new Map(observed.ipsets.map((s) => [s.name, canonicalIpset(s)]));
+  // Observed members stay in the kernel's (hash) order: the diff below needs no sorted copy of them.
+  const observedByName = new Map(observed.ipsets.map((s) => [s.name, s]));
   const temporaryName = temporaryNames(observed.ledger.temporaryIpsets);
   const recreations: Recreation[] = [];
 
@@ -47,10 +47,7 @@ export function planIpsets(desired: State, observed: ObservedState, b: PlanBuild
       if (!owned) b.ledgerAdd('ipsetCreate', ledgerEntryForIpset(want.name)); // adoption
     }
     if (fit === 'keep') {
-      const current = new Set(have.entries);
-      const wanted = new Set(want.entries);
-      const adds = want.entries.filter((e) => !current.has(e));
-      const dels = have.entries.filter((e) => !wanted.has(e));
+      const { adds, dels } = memberChanges(have.entries, want.entries);
       if (adds.length > 0) b.push('ipsetFill', addEntries(want.name, want, adds));
       if (dels.length > 0) b.push('ipsetEntryDel', { kind: 'ipset-del', name: want.name, type: have.type, family: have.family, entries: dels });
       continue;
@@ -103,6 +100,20 @@ function planIptablesSync(desired: State, observed: ObservedState, recreations: 
   }
   b.push('iptables', { kind: 'iptables-sync', iptables });
   for (const r of recreations) b.push('iptables', { kind: 'ipset-destroy', name: r.temporary });
+}
+
+/**
+ * Members to add (in the desired order) and to remove (sorted), from the observed members in any order and
+ * the desired ones without duplicates. One Set of the observed members; a Set of the desired ones only
+ * when something is to be removed (when every observed member is desired, the counts say so).
+ */
+export function memberChanges(observed: readonly string[], desired: readonly string[]): { adds: string[]; dels: string[] } {
+  const current = new Set(observed);
+  const adds = desired.filter((e) => !current.has(e));
+  if (desired.length - adds.length === current.size) return { adds, dels: [] };
+  const wanted = new Set(desired);
+  const dels = [...current].filter((e) => !wanted.has(e)).sort();
+  return { adds, dels };
 }
 
 export function ipsetSpec(s: IpsetState): IpsetSpec {
