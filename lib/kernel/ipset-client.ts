@@ -45,6 +45,9 @@ export interface IpsetRequest {
   firstLineno?: number;
 }
 
+/** Members parsed and encoded per slice by IpsetClient.members. */
+export const MEMBER_SLICE = 8192;
+
 export function familyNumber(type: string, family: Family | undefined): number {
   if (type === 'bitmap:port' || type === LIST_SET_TYPE) return NFPROTO_UNSPEC;
   return family === 'inet6' ? NFPROTO_IPV6 : NFPROTO_IPV4;
@@ -141,15 +144,23 @@ export class IpsetClient {
       return [{ message: encodeListSetAdt(cmd, name, members, { exist: true }, this.header()), cmd, setName: name, typeName: type, members, firstLineno: members.length > 1 ? 1 : 0 }];
     }
     const fam = familyNumber(type, family);
-    const entries = members.map((m) => parseEntry(type, fam, m));
-    return encodeAdtBatches(cmd, name, entries, { exist: true }, { ...this.header(), seq: 0 }).map((b) => ({
-      message: b.message,
-      cmd,
-      setName: name,
-      typeName: type,
-      members: members.slice(b.firstLineno - 1, b.firstLineno - 1 + b.entries.length),
-      firstLineno: b.firstLineno,
-    }));
+    const out: IpsetRequest[] = [];
+    // Parsed a slice at a time: the parsed form of 100,000 members (KUBE-LOOP-BACK at 10,000 services)
+    // is many times the size of their messages. Line numbers run on across slices.
+    for (let k = 0; k < members.length; k += MEMBER_SLICE) {
+      const entries = members.slice(k, k + MEMBER_SLICE).map((m) => parseEntry(type, fam, m));
+      for (const b of encodeAdtBatches(cmd, name, entries, { exist: true, firstLineno: k + 1 }, { ...this.header(), seq: 0 })) {
+        out.push({
+          message: b.message,
+          cmd,
+          setName: name,
+          typeName: type,
+          members: members.slice(b.firstLineno - 1, b.firstLineno - 1 + b.entries.length),
+          firstLineno: b.firstLineno,
+        });
+      }
+    }
+    return out;
   }
 
   /** Sends requests batched; returns one error (or undefined) per request. */

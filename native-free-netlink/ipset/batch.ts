@@ -34,6 +34,8 @@ export const DEFAULT_ADT_MESSAGE_BYTES = 32 * 1024;
 export interface AdtBatchOptions extends ExistOption {
   /** Upper bound of one message's size in bytes (default DEFAULT_ADT_MESSAGE_BYTES). */
   maxMessageBytes?: number;
+  /** Line number of entries[0] (default 1): a long list encoded a slice at a time keeps numbering on. */
+  firstLineno?: number;
 }
 
 export interface AdtBatch {
@@ -45,7 +47,7 @@ export interface AdtBatch {
 
 /**
  * Splits ADD/DEL of many entries into as few messages as the budget allows. Line numbers run across the
- * whole list (entry k has lineno k + 1), so an error's lineno points into `entries` directly. Message
+ * whole list (entry k has lineno firstLineno + k), so an error's lineno points into `entries` directly. Message
  * i gets sequence number firstSeq + i.
  */
 export function encodeAdtBatches(
@@ -63,7 +65,9 @@ export function encodeAdtBatches(
   let group: Attribute[] = [];
   let groupEntries: IpsetEntry[] = [];
   let groupBytes = 0;
-  let first = 1;
+  const start = o.firstLineno ?? 1;
+  if (!Number.isInteger(start) || start < 1) throw new Error(`firstLineno must be a positive integer, not ${start}`);
+  let first = start;
   const flush = (): void => {
     if (group.length === 0) return;
     out.push({
@@ -77,7 +81,7 @@ export function encodeAdtBatches(
     groupBytes = 0;
   };
   entries.forEach((e, i) => {
-    const el = encodeBatchElement(e, i + 1);
+    const el = encodeBatchElement(e, start + i);
     const size = encodeAttribute(el).length;
     if (fixed + size > budget || 4 + size > IPSET_ADT_NEST_MAX) {
       throw new Error(`ipset ${setName}: one element takes ${size} bytes, more than the ${budget}-byte message budget`);

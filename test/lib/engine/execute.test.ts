@@ -10,11 +10,11 @@ import { emptyObservedState } from '../../../lib/engine/observed.js';
 import type { Operation } from '../../../lib/engine/operations.js';
 import { planChanges } from '../../../lib/engine/plan.js';
 import { applyOperationsToState } from '../../../lib/engine/simulate.js';
-import { IpsetClient } from '../../../lib/kernel/ipset-client.js';
+import { IPSET_CMD_ADD, IpsetClient, MEMBER_SLICE } from '../../../lib/kernel/ipset-client.js';
 import { IpvsClient } from '../../../lib/kernel/ipvs-client.js';
 import { LinkClient } from '../../../lib/kernel/link-client.js';
 import { FakeIptablesRunner } from '../../../lib/iptables/fake-runner.js';
-import { rs, state, vs } from './helpers/builders.js';
+import { rs, set, state, vs } from './helpers/builders.js';
 import { fakeKernels } from './helpers/fake-kernels.js';
 import { orderingViolations } from './helpers/invariants.js';
 import { Rng } from './helpers/prng.js';
@@ -90,6 +90,32 @@ describe('executor: batching over message-level fakes', () => {
     expect(ipvsConn.exchanges - before.ipvsExchanges).to.equal(1);
     expect(ipvsConn.requests.slice(before.ipvs).every((m) => (m.flags & NLM_F_ACK) !== 0)).to.equal(true);
     expect(ipvsKernel.services.size).to.equal(3);
+  });
+
+  it('encodes a set of more members than one parse slice with line numbers running on across slices', async () => {
+    const { b, ipsetConn, ipsetKernel } = await backends();
+    const n = MEMBER_SLICE + 1500;
+    const entries = Array.from({ length: n }, (_, i) => `10.${128 + (i >> 16)}.${(i >> 8) & 255}.${i & 255},tcp:8080`).sort();
+    const desired = state({ ipsets: [set('KUBE-LOOP-BACK-ISH', 'hash:ip,port', entries, { maxelem: 131072 })] });
+    const before = ipsetConn.requests.length;
+    // Without the ledger (the fake cannot hold list:set members): the set's create and its members.
+    const r = await executePlan(planChanges(desired, emptyObservedState()).filter((o) => !o.kind.startsWith('ledger-')), b);
+    expect(r.failures).to.deep.equal([]);
+    const adds = ipsetConn.requests.slice(before).map((m) => decodeRequest(m).request).flatMap((q) => (q.cmd === 'add' && q.setName === 'KUBE-LOOP-BACK-ISH' ? [q] : []));
+    const linenos = adds.flatMap((q) => q.batch?.linenos ?? []);
+    expect(linenos).to.deep.equal(Array.from({ length: n }, (_, i) => i + 1));
+    expect(adds.map((q) => q.batch?.lineno)).to.deep.equal(adds.map((q) => q.batch?.linenos[0]));
+    expect([...ipsetKernel.members('KUBE-LOOP-BACK-ISH')].sort()).to.deep.equal(entries);
+  });
+
+  it('maps every request of a sliced member list to the members it carries', async () => {
+    const { b } = await backends();
+    const members = Array.from({ length: 2 * MEMBER_SLICE + 7 }, (_, i) => `10.96.${i >> 8}.${i & 255},tcp:80`);
+    const requests = b.ipset.members(IPSET_CMD_ADD, 'S', 'hash:ip,port', 'inet', members);
+    expect(requests.flatMap((q) => q.members ?? [])).to.deep.equal(members);
+    for (const q of requests) expect(members.indexOf(q.members![0]!)).to.equal(q.firstLineno! - 1);
+    // Slices start new messages: the first request of the second slice begins at member MEMBER_SLICE.
+    expect(requests.map((q) => q.firstLineno)).to.include(MEMBER_SLICE + 1);
   });
 
   it('reports a failed multi-member ledger request on its first operation and stops', async () => {

@@ -78,6 +78,19 @@ describe('ipset batches (IPSET_ATTR_ADT)', () => {
     expect(batches.flatMap((b) => b.entries)).to.deep.equal(es);
   });
 
+  it('numbers from firstLineno when a long list is encoded a slice at a time', () => {
+    const es = entries(1000);
+    const batches = encodeAdtBatches(IPSET_CMD_ADD, 'KUBE-CLUSTER-IP', es, { firstLineno: 8193 }, { seq: 1 });
+    expect(batches.map((b) => b.firstLineno)).to.deep.equal([8193, 9010]);
+    for (const b of batches) {
+      const d = decodeRequest(b.message).request;
+      if (d.cmd !== 'add' || !d.batch) throw new Error('not a batch');
+      expect(d.batch.lineno).to.equal(b.firstLineno);
+      expect(d.batch.linenos).to.deep.equal(b.entries.map((_, i) => b.firstLineno + i));
+    }
+    expect(() => encodeAdtBatches(IPSET_CMD_ADD, 'X', es, { firstLineno: 0 }, { seq: 1 })).to.throw(/positive integer/);
+  });
+
   it('never lets IPSET_ATTR_ADT outgrow its 16-bit length, whatever the budget', () => {
     const batches = encodeAdtBatches(IPSET_CMD_ADD, 'X', entries(5000), { maxMessageBytes: 1 << 20 }, { seq: 1 });
     for (const b of batches) {
