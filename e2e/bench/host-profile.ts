@@ -16,6 +16,7 @@ import { ReplyCollector } from '../../lib/netlink/reply-collector.js';
 import { FakeIpvsKernel } from '../../test/native-free-netlink/ipvs/fake-ipvs-kernel.js';
 import { FakeIpsetKernel } from '../../test/native-free-netlink/ipset/fake-kernel.js';
 import { FakeRouteKernel } from '../../test/native-free-netlink/rtnetlink/fake-route-kernel.js';
+import { canonicalState } from '../../lib/state/canonical.js';
 import { benchState, podIp, spareIp } from './bench-state.js';
 import { nowMs, peakRssMiB } from './measure.js';
 
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
       route: new ByteFake(0, (m) => route.exchange([m])),
     },
   });
-  const state = benchState(n);
+  const state = canonicalState(benchState(n));
   const mid = Math.floor(n / 2);
   const step = async (name: string, f: () => Promise<{ operations: unknown[] }>): Promise<void> => {
     const t0 = nowMs();
@@ -100,8 +101,8 @@ async function main(): Promise<void> {
   let first: Awaited<ReturnType<KernelEngine['apply']>> | undefined;
   await step('apply from empty', async () => (first = await engine.apply(state)));
   await step('re-apply', () => engine.apply(state));
-  await step('one endpoint, partial', () => engine.apply(benchState(n, { service: mid, endpoint: 3, newIp: spareIp(n) }), { observed: first!.after }));
-  await step('one endpoint, full', () => engine.apply(benchState(n, { service: mid, endpoint: 3, newIp: podIp(n, 1) })));
+  await step('one endpoint, partial', () => engine.apply(canonicalState(benchState(n, { service: mid, endpoint: 3, newIp: spareIp(n) })), { observed: first!.after }));
+  await step('one endpoint, full', () => engine.apply(canonicalState(benchState(n, { service: mid, endpoint: 3, newIp: podIp(n, 1) }))));
   engine.close();
 }
 

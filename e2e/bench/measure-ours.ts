@@ -5,6 +5,7 @@
 import type { TransportCounters } from '../../lib/netlink/connection.js';
 import { openKernelEngine } from '../../lib/engine/engine.js';
 import type { ApplyOptions, ApplyReport } from '../../lib/engine/engine-api.js';
+import { canonicalState } from '../../lib/state/canonical.js';
 import type { State } from '../../lib/state/types.js';
 import { benchState, clusterIp, podIp, spareIp } from './bench-state.js';
 import { currentRssMiB, delta, loadAverage, nowMs, peakRssMiB, round, snapshot } from './measure.js';
@@ -37,7 +38,8 @@ export interface OursResult {
 }
 
 export async function measureOurs(services: number, log: (s: string) => void): Promise<OursResult> {
-  let desired = benchState(services);
+  // Canonical, as the proxier's desired-state builder and `apply -f`'s validation hand it to the engine.
+  let desired = canonicalState(benchState(services));
   // The changed endpoint: in the middle service, endpoint 3 moves to a pod IP nobody uses; the full-path
   // step then moves it once more, so both (d) steps make the same kind of change. Each step's state is
   // built when needed and only what a proxier keeps between syncs is kept (its desired state and the last
@@ -83,9 +85,9 @@ export async function measureOurs(services: number, log: (s: string) => void): P
     const c = await step('re-apply unchanged', desired);
     if (c.operations !== 0) throw new Error(`re-apply planned ${c.operations} operations, expected 0`);
     lastAfter = undefined;
-    desired = benchState(services, { service: mid, endpoint: 3, newIp: spareIp(services) });
+    desired = canonicalState(benchState(services, { service: mid, endpoint: 3, newIp: spareIp(services) }));
     const dp = await step('one endpoint, partial sync', desired, { observed: afterFirst });
-    desired = benchState(services, { service: mid, endpoint: 3, newIp: podIp(services, 1) });
+    desired = canonicalState(benchState(services, { service: mid, endpoint: 3, newIp: podIp(services, 1) }));
     const df = await step('one endpoint, full re-read', desired);
     for (const [name, d] of [['partial', dp], ['full', df]] as const) {
       const k = d.kinds;
