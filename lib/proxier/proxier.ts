@@ -80,6 +80,8 @@ export class Proxier {
   private problemsSeen = new Set<string>();
   private warningsSeen = new Set<string>();
   private syncs = 0;
+  /** Schedulers a Service asked for by annotation that the kernel refused (ENOENT): such Services are skipped. */
+  private readonly unavailableSchedulers = new Set<string>();
   /** --ipvs-exclude-cidrs: our virtual servers in these ranges are never deleted. */
   private readonly neverDelete: ((vs: VirtualServer) => boolean) | undefined;
 
@@ -168,7 +170,7 @@ export class Proxier {
       const desired = buildDesiredState({
         services: this.services.currentObjects(),
         endpointSlices: this.slices.currentObjects(),
-        node: { ...this.o.config, ...facts },
+        node: { ...this.o.config, ...facts, unavailableSchedulers: [...this.unavailableSchedulers] },
       });
       this.logProblems(desired.problems);
 
@@ -257,6 +259,17 @@ export class Proxier {
           `install/load kernel module ip_vs_${scheduler} or choose another --ipvs-scheduler`,
       );
       this.o.onFatal?.(err);
+    }
+    // A Service's own scheduler (annotation) that the kernel does not have: the next sync skips the
+    // Services asking for it (logged as their problem), so the others converge.
+    for (const f of report.failures) {
+      const fo = f.operation;
+      if ((f.error as { errno?: unknown }).errno !== ENOENT || (fo.kind !== 'vs-add' && fo.kind !== 'vs-update')) continue;
+      if (fo.service.scheduler === scheduler || this.unavailableSchedulers.has(fo.service.scheduler)) continue;
+      this.unavailableSchedulers.add(fo.service.scheduler);
+      this.o.log.error('IPVS scheduler not available in this kernel; Services asking for it are skipped', {
+        scheduler: fo.service.scheduler, module: `ip_vs_${fo.service.scheduler}`, operation: describeOperation(fo),
+      });
     }
     const more = report.failures.length > 1 ? ` (and ${report.failures.length - 1} more)` : '';
     return new SyncError(`${describeOperation(op)}: ${first.error.message}${more}; applied ${report.applied} of ${report.operations.length} operations`, report);

@@ -52,6 +52,7 @@ export type SchedulingChoice =
 export function chooseScheduling(
   annotations: Record<string, string> | undefined,
   nodeScheduler: string,
+  unavailable: readonly string[] = [],
 ): SchedulingChoice {
   const schedField = `metadata.annotations[${SCHEDULER_ANNOTATION}]`;
   const flagsField = `metadata.annotations[${FLAGS_ANNOTATION}]`;
@@ -60,6 +61,9 @@ export function chooseScheduling(
   if (requested !== undefined) {
     if (!isKnownScheduler(requested)) {
       return { ok: false, field: schedField, reason: `unknown IPVS scheduler "${requested}" (known: ${KNOWN_SCHEDULERS.join(', ')})` };
+    }
+    if (unavailable.includes(requested)) {
+      return { ok: false, field: schedField, reason: `the kernel has no IPVS scheduler "${requested}" (module ip_vs_${requested} missing)` };
     }
     scheduler = requested;
   }

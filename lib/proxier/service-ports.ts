@@ -55,7 +55,7 @@ export function normalizeService(svc: V1Service, node: NodeConfig, scheduler: st
     clusterIPs.set(ip.family, ip.ip);
   });
 
-  const scheduling = chooseScheduling(svc.metadata?.annotations, scheduler);
+  const scheduling = chooseScheduling(svc.metadata?.annotations, scheduler, node.unavailableSchedulers);
   if (!scheduling.ok) problem(scheduling.field, scheduling.reason);
 
   let affinityTimeout: number | undefined;

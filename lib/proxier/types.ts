@@ -17,6 +17,11 @@ export interface NodeConfig {
   masqueradeAll: boolean;
   /** --ipvs-scheduler; empty means rr. */
   scheduler: string;
+  /**
+   * Schedulers the kernel refused (ENOENT: no ip_vs_<name> module): a Service asking for one by annotation
+   * is skipped, with a problem naming it, instead of failing every sync.
+   */
+  unavailableSchedulers?: readonly string[];
   /** --ipvs-exclude-cidrs: limits what the planner may delete; not used to compute the desired state. */
   excludeCIDRs?: string[];
   /** --ipvs-strict-arp: sysctls, not part of this state. */

@@ -326,6 +326,29 @@ describe('Proxier sync loop', () => {
     expect(await metricValue(t.metrics, 'ipvs_proxier_sync_errors_total')).to.equal(0);
   });
 
+  it("a Service's own scheduler the kernel lacks (annotation, ENOENT): that Service is skipped and named, the others converge", async () => {
+    const engine = new SimulatedEngine();
+    engine.missingSchedulers.add('twos');
+    const t = setup({}, engine);
+    const odd = web('a', '10.96.0.10');
+    odd.metadata!.annotations = { 'ipvs-proxier.io/scheduler': 'twos' };
+    t.addService(odd);
+    t.addSlice(endpoints('a', ['10.244.1.1']));
+    t.addService(web('b', '10.96.0.11'));
+    t.addSlice(endpoints('b', ['10.244.2.1']));
+    t.proxier.start();
+    await t.step(0);
+    expect(t.engine.calls[0]!.report.failures.map((f) => f.error.message)).to.deep.equal(['NEW_SERVICE tcp 10.96.0.10:80: ENOENT']);
+    expect(t.entries.filter((e) => e.level === 'error' && e['scheduler'] === 'twos')).to.have.length(1);
+    await t.step(RETRY);
+    expect(t.fatal).to.deep.equal([]);
+    expect(realServers(t.engine, 'tcp 10.96.0.11:80')).to.deep.equal(['10.244.2.1:8080']);
+    expect(t.engine.kernel.virtualServers.some((v) => v.address === '10.96.0.10')).to.equal(false);
+    const problem = t.entries.find((e) => e.level === 'warn' && e['service'] === 'default/a');
+    expect(String(problem?.['reason'])).to.include('ip_vs_twos');
+    expect(t.engine.calls.at(-1)!.report.failures).to.deep.equal([]);
+  });
+
   it('a missing scheduler module (ENOENT on NEW_SERVICE with --ipvs-scheduler) is fatal', async () => {
     const engine = new SimulatedEngine();
     const t = setup({ config: { nodeName: 'node-1', clusterCIDRs: [], masqueradeAll: false, scheduler: 'mh' } }, engine);

@@ -6,6 +6,8 @@ import type { ApplyOptions, ApplyReport, Engine, IpvsTimeoutSeconds, OperationFa
 import { emptyObservedState, type ConnectionCounts, type ObservedState } from '../../../lib/engine/observed.js';
 import type { Operation } from '../../../lib/engine/operations.js';
 import { planChanges } from '../../../lib/engine/plan.js';
+import { KernelError } from '../../../lib/kernel/kernel-error.js';
+import { ENOENT } from '../../../native-free-netlink/core/errno.js';
 import { planCleanup } from '../../../lib/engine/plan-cleanup.js';
 import { applyOperationsToState } from '../../../lib/engine/simulate.js';
 import { virtualServerKey } from '../../../lib/state/canonical.js';
@@ -27,6 +29,8 @@ export class SimulatedEngine implements Engine {
   failNext: Error | undefined;
   /** Every non-dry-run apply fails with this error while set. */
   failAlways: Error | undefined;
+  /** Schedulers whose kernel module is missing: NEW_SERVICE/SET_SERVICE with one is refused with ENOENT. */
+  readonly missingSchedulers = new Set<string>();
   /** Resolves each apply only when released (tests of coalescing); undefined = at once. */
   gate: Promise<void> | undefined;
   closed = false;
@@ -83,6 +87,9 @@ export class SimulatedEngine implements Engine {
     const failures: OperationFailure[] = [];
     for (const op of operations) {
       try {
+        if ((op.kind === 'vs-add' || op.kind === 'vs-update') && this.missingSchedulers.has(op.service.scheduler)) {
+          throw new KernelError(op.kind === 'vs-add' ? 'NEW_SERVICE' : 'SET_SERVICE', `${op.service.protocol} ${op.service.address}:${op.service.port}`, ENOENT);
+        }
         this.kernel = applyOperationsToState(this.kernel, [op]);
         applied++;
       } catch (error) {
