@@ -7,8 +7,6 @@
 //   npm run build && e2e/run-in-vm node_modules/.bin/mocha --timeout 300000 dist/test/e2e/proxier/lifecycle.test.js
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { EventEmitter } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { ApiServer } from '../../../e2e/apiserver-src/api-server.js';
 import { ENDPOINT_SLICES, NODES, SERVICES } from '../../../e2e/apiserver-src/resource-types.js';
@@ -17,7 +15,7 @@ import {
   type NodeNetwork, type PodServers,
 } from '../../../e2e/traffic/index.js';
 import { runProxier } from '../../../lib/cli/run-command.js';
-import type { ProxierMetrics } from '../../../lib/metrics/proxier-metrics.js';
+import { eventually, metricSum, startProxier, type Running } from './harness.js';
 
 const PODS = [
   { name: 'httpd-a', ip: '10.244.1.2' },
@@ -56,14 +54,6 @@ function slice(s: Svc, ips: string[]) {
     ports: [{ name: 'http', port: s.targetPort, protocol: 'TCP' }],
     endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true }, nodeName: 'node-1' })),
   };
-}
-
-async function eventually(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 function showIpvs(step: string): void {
@@ -116,44 +106,6 @@ async function kernelFollows(done: (save: string) => boolean, what: string): Pro
   }
 }
 
-interface Running {
-  exit: Promise<number>;
-  signals: EventEmitter;
-  healthz: string;
-  metrics: ProxierMetrics;
-}
-
-async function startProxier(master: string): Promise<Running> {
-  const signals = new EventEmitter();
-  let healthz = '';
-  let metrics: ProxierMetrics | undefined;
-  const exit = runProxier(
-    [
-      `--master=${master}`, '--hostname-override=node-1', '--cluster-cidr=10.244.0.0/16', `--ipvs-sync-period=${SYNC_PERIOD_S}s`,
-      '--healthz-bind-address=127.0.0.1:0', '--metrics-bind-address=', '-v', '2',
-    ],
-    {
-      signals,
-      onListening: (a: { healthz?: AddressInfo }) => (healthz = `http://127.0.0.1:${a.healthz!.port}`),
-      onProxier: (_p, m) => (metrics = m),
-    },
-  );
-  await eventually(async () => {
-    if (!healthz) return false;
-    return (await fetch(`${healthz}/healthz`)).status === 200;
-  }, 'the first sync (/healthz 200)');
-  return { exit, signals, healthz, metrics: metrics! };
-}
-
-async function metricSum(m: ProxierMetrics, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const base = name.replace(/_(count|sum)$/, '');
-  const metric = (await m.registry.getMetricsAsJSON()).find((x) => x.name === base);
-  return (metric?.values ?? [])
-    .filter((v) => ((v as { metricName?: string }).metricName ?? base) === name)
-    .filter((v) => Object.entries(labels).every(([k, val]) => (v.labels as Record<string, unknown>)[k] === val))
-    .reduce((n, v) => n + v.value, 0);
-}
-
 function kubeIpvs0Addresses(): string[] {
   const out = runCommand(['ip', '-j', 'addr', 'show', 'dev', 'kube-ipvs0']).stdout;
   const links = JSON.parse(out) as { addr_info?: { local: string }[] }[];
@@ -196,7 +148,7 @@ describe('proxier on a real kernel: restart under traffic, Service deletion, end
     api.registry.create(ENDPOINT_SLICES, slice(HTTPD, PODS.map((p) => p.ip)));
     api.registry.create(SERVICES, service(DOOMED));
     api.registry.create(ENDPOINT_SLICES, slice(DOOMED, ['10.244.1.2', '10.244.1.3']));
-    proxier = await startProxier(master);
+    proxier = await startProxier(master, SYNC_PERIOD_S);
     showIpvs('after the first sync');
   });
 
@@ -219,7 +171,7 @@ describe('proxier on a real kernel: restart under traffic, Service deletion, end
     showIpvs('no proxier running (the kernel keeps serving)');
     const restartAt = Date.now();
     console.log(`    stopped at ${new Date(restartAt).toISOString()}`);
-    proxier = await startProxier(master);
+    proxier = await startProxier(master, SYNC_PERIOD_S);
     console.log(`    second proxier healthy after ${Date.now() - restartAt} ms`);
     await new Promise((r) => setTimeout(r, 3000));
     const report = await stream.stop();

@@ -3,15 +3,13 @@
 //
 //   npm run build && e2e/run-in-vm node_modules/.bin/mocha --timeout 300000 dist/test/e2e/proxier/*.test.js
 import { expect } from 'chai';
-import { EventEmitter } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { ApiServer } from '../../../e2e/apiserver-src/api-server.js';
 import { ENDPOINT_SLICES, NODES, SERVICES } from '../../../e2e/apiserver-src/resource-types.js';
 import {
   NODE_IP, httpSpread, inNetns, runCommand, setupNodeNetwork, startPodServers, teardownNodeNetwork, type NodeNetwork, type PodServers,
 } from '../../../e2e/traffic/index.js';
 import { runProxier } from '../../../lib/cli/run-command.js';
-import type { ProxierMetrics } from '../../../lib/metrics/proxier-metrics.js';
+import { eventually, metricSum, startProxier, type Running } from './harness.js';
 
 const PODS = [
   { name: 'httpd-a', ip: '10.244.1.2' },
@@ -40,14 +38,6 @@ function slice(ips: string[]) {
   };
 }
 
-async function eventually(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Real server -> weight, from the "-> 10.244.1.2:80  Masq  1  0  0" lines of `ipvsadm -Ln` for one virtual server. */
 function weightsOf(vs: string): Record<string, number> {
   const out = runCommand(['ipvsadm', '-Ln', '-t', vs], { allowFailure: true }).stdout;
@@ -56,44 +46,6 @@ function weightsOf(vs: string): Record<string, number> {
 
 function realServersOf(vs: string): string[] {
   return Object.keys(weightsOf(vs)).sort();
-}
-
-interface Running {
-  exit: Promise<number>;
-  signals: EventEmitter;
-  healthz: string;
-  metrics: ProxierMetrics;
-}
-
-async function startProxier(master: string): Promise<Running> {
-  const signals = new EventEmitter();
-  let healthz = '';
-  let metrics: ProxierMetrics | undefined;
-  const exit = runProxier(
-    [
-      `--master=${master}`, '--hostname-override=node-1', '--cluster-cidr=10.244.0.0/16', `--ipvs-sync-period=${SYNC_PERIOD_S}s`,
-      '--healthz-bind-address=127.0.0.1:0', '--metrics-bind-address=', '-v', '2', '--ipvs-tcp-timeout=2h', '--ipvs-udp-timeout=45s',
-    ],
-    {
-      signals,
-      onListening: (a: { healthz?: AddressInfo }) => (healthz = `http://127.0.0.1:${a.healthz!.port}`),
-      onProxier: (_p, m) => (metrics = m),
-    },
-  );
-  await eventually(async () => {
-    if (!healthz) return false;
-    return (await fetch(`${healthz}/healthz`)).status === 200;
-  }, 'the first sync (/healthz 200)');
-  return { exit, signals, healthz, metrics: metrics! };
-}
-
-async function metricSum(m: ProxierMetrics, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const base = name.replace(/_(count|sum)$/, '');
-  const metric = (await m.registry.getMetricsAsJSON()).find((x) => x.name === base);
-  return (metric?.values ?? [])
-    .filter((v) => ((v as { metricName?: string }).metricName ?? base) === name)
-    .filter((v) => Object.entries(labels).every(([k, val]) => (v.labels as Record<string, unknown>)[k] === val))
-    .reduce((n, v) => n + v.value, 0);
 }
 
 describe('proxier on a real kernel: Services to IPVS, traffic, drift repair, restart adoption, cleanup', function () {
@@ -129,7 +81,7 @@ describe('proxier on a real kernel: Services to IPVS, traffic, drift repair, res
   });
 
   it('programs the Service: node -> ClusterIP and outside -> NodePort reach every pod', async function () {
-    proxier = await startProxier(master);
+    proxier = await startProxier(master, SYNC_PERIOD_S, ['--ipvs-tcp-timeout=2h', '--ipvs-udp-timeout=45s']);
     expect(realServersOf(`${CLUSTER_IP}:8080`)).to.deep.equal(['10.244.1.2:80', '10.244.1.3:80', '10.244.1.4:80']);
     expect(runCommand(['cat', '/proc/sys/net/ipv4/vs/conntrack']).stdout.trim()).to.equal('1');
     // --ipvs-tcp-timeout=2h --ipvs-udp-timeout=45s; tcpfin keeps the kernel's 120 s.
@@ -165,7 +117,7 @@ describe('proxier on a real kernel: Services to IPVS, traffic, drift repair, res
   it('after a restart, the first sync adopts everything without a single kernel change', async function () {
     proxier!.signals.emit('SIGTERM');
     expect(await proxier!.exit).to.equal(0);
-    proxier = await startProxier(master);
+    proxier = await startProxier(master, SYNC_PERIOD_S, ['--ipvs-tcp-timeout=2h', '--ipvs-udp-timeout=45s']);
     expect(await metricSum(proxier.metrics, 'ipvs_proxier_kernel_operations_per_sync_count')).to.be.at.least(1);
     // The draining real server may have lost its last connection meanwhile: deleting it is the only change allowed.
     const all = await metricSum(proxier.metrics, 'ipvs_proxier_kernel_operations_total');
