@@ -62,10 +62,11 @@ export class KernelEngine implements Engine {
     }
   }
 
-  async observe(interfaceName: string | undefined = DEFAULT_INTERFACE, withIptables = true): Promise<ObservedState> {
+  /** `known`: virtual servers the caller holds; equal ones read come back as those objects (less memory). */
+  async observe(interfaceName: string | undefined = DEFAULT_INTERFACE, withIptables = true, known?: readonly VirtualServer[]): Promise<ObservedState> {
     const { ipvs, ipset, links, iptables } = this.backends;
     const [{ virtualServers, connections }, listed, link, rules] = await Promise.all([
-      readVirtualServers(ipvs),
+      readVirtualServers(ipvs, { known }),
       ipset.list(),
       interfaceName ? links.find(interfaceName) : Promise.resolve(undefined),
       withIptables ? readIptables(iptables).then(ownedIptablesState) : Promise.resolve(undefined),
@@ -81,7 +82,7 @@ export class KernelEngine implements Engine {
 
   async apply(desired: State, options: ApplyOptions = {}): Promise<ApplyReport> {
     const readKernel = options.observed === undefined;
-    const observed = options.observed ?? (await this.observe(desired.interface?.name, desired.iptables !== undefined));
+    const observed = options.observed ?? (await this.observe(desired.interface?.name, desired.iptables !== undefined, desired.virtualServers));
     const operations = planChanges(desired, observed, { gracefulTermination: options.gracefulTermination, neverDelete: options.neverDelete });
     return this.run(operations, observed, readKernel, options.dryRun, desired.interface?.name);
   }

@@ -50,6 +50,9 @@ export function planVirtualServers(
       for (const rs of want.realServers) b.push('rsAdd', { kind: 'rs-add', service, realServer: rs });
       continue;
     }
+    // The very object desired (a kernel read hands back the caller's object for an unchanged service,
+    // observe-ipvs.ts): nothing to compare.
+    if (have === want) continue;
     const changes = serviceChanges(have, want);
     if (changes.length > 0) b.push('vsUpdate', { kind: 'vs-update', service: serviceSpec(want), previous: serviceSpec(have), changes });
     planRealServers(want, have, key, options, observed.connections, b);

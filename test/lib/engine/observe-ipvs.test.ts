@@ -30,7 +30,7 @@ describe('readVirtualServers', () => {
     const exchanges = ipvsConn.exchanges;
     const sent = ipvsConn.requests.length;
 
-    const read = await readVirtualServers(engine.backends.ipvs, 2);
+    const read = await readVirtualServers(engine.backends.ipvs, { slice: 2 });
 
     expect(read.virtualServers).to.deep.equal(services);
     for (const v of read.virtualServers) expect(isCanonicalVirtualServer(v)).to.equal(true);
@@ -51,10 +51,34 @@ describe('readVirtualServers', () => {
     });
   });
 
+  it('returns the caller\'s object for a virtual server read exactly as held, a fresh one otherwise', async () => {
+    const { engine, ipvsKernel, services } = await kernelWith5Services();
+    // The kernel's weight of one real server of the second service differs from the held state.
+    const entry = ipvsKernel.services.get('tcp 10.96.0.11:80')!;
+    const [k, d] = [...entry.dests][0]!;
+    entry.dests.set(k, { ...d, weight: 7 });
+    const read = await readVirtualServers(engine.backends.ipvs, { known: services });
+    expect(read.virtualServers.map((v, i) => v === services[i])).to.deep.equal([true, false, true, true, true]);
+    expect(read.virtualServers[1]!.realServers.map((r) => r.weight).sort()).to.deep.equal([1, 1, 7]);
+    // A held object that is not canonical is never handed back, even when its values match.
+    const loose = services.map((v) => ({ ...v, realServers: [...v.realServers].reverse() }));
+    const again = await readVirtualServers(engine.backends.ipvs, { known: loose });
+    expect(again.virtualServers.some((v, i) => v === loose[i])).to.equal(false);
+    expect(again.virtualServers[0]).to.deep.equal(services[0]);
+  });
+
+  it('a re-apply of an unchanged state plans nothing and records the desired objects as they are', async () => {
+    const { engine, services } = await kernelWith5Services();
+    const desired = state({ virtualServers: services });
+    const report = await engine.apply(desired);
+    expect(report.operations).to.deep.equal([]);
+    expect(report.after.virtualServers.every((v) => desired.virtualServers.includes(v))).to.equal(true);
+  });
+
   it('reads the same as virtualServersFromKernel over one listing', async () => {
     const { engine } = await kernelWith5Services();
     const listed = await engine.backends.ipvs.listAll({ counters: false });
-    const read = await readVirtualServers(engine.backends.ipvs, 3);
+    const read = await readVirtualServers(engine.backends.ipvs, { slice: 3 });
     expect(virtualServersFromKernel(listed)).to.deep.equal(read);
   });
 });
