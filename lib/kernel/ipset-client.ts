@@ -1,6 +1,7 @@
 // ipset over nfnetlink: learns the kernel's protocol and type revisions, lists every set with its members
 // in ipset's text syntax, and builds the request messages for changes (many members per message, as
 // `ipset restore` does, which is what makes big syncs cheap).
+import { read } from '../../native-free-netlink/core/attributes.js';
 import type { NetlinkMessage } from '../../native-free-netlink/core/message.js';
 import { NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC } from '../../native-free-netlink/nfnetlink/index.js';
 import {
@@ -9,8 +10,8 @@ import {
   IPSET_CMD_LIST,
   IPSET_PROTOCOL,
   LIST_SET_TYPE,
-  decodeListDump,
-  decodeListSetMembers,
+  decodeEntryAttributes,
+  decodeListDumpWith,
   decodeProtocolReply,
   decodeTypeReply,
   encodeAdtBatches,
@@ -25,6 +26,7 @@ import {
   encodeSwapRequest,
   encodeTypeRequest,
   formatEntry,
+  IPSET_ATTR_NAME,
   ipsetErrorFromAck,
   parseEntry,
   type IpsetListing,
@@ -95,8 +97,25 @@ export class IpsetClient {
   async list(): Promise<ListedIpset[]> {
     const [r] = await this.conn.exchange([encodeListRequest({}, this.header())]);
     if (r!.ack && r!.ack.errno !== 0) throw new KernelError('ipset LIST', 'all sets', r!.ack.errno, r!.ack.message);
-    const lists = decodeListSetMembers(r!.replies);
-    return decodeListDump(r!.replies).map((l) => toListed(l, lists.get(l.name)));
+    // One pass, each member turned into its text as it is decoded (a listing of 100,000 members never
+    // exists as decoded entry objects); a set whose members the codec cannot decode or print (a foreign
+    // set of another type) lists without members.
+    const unprintable = new Set<string>();
+    const sets = decodeListDumpWith(r!.replies, (set, data): string | undefined => {
+      const attrs = read.nested(data);
+      if (set.type === LIST_SET_TYPE) {
+        const member = attrs.find((a) => a.type === IPSET_ATTR_NAME);
+        return member ? read.string(member) : undefined;
+      }
+      if (unprintable.has(set.name)) return undefined;
+      try {
+        return formatEntry(set.type, set.family, decodeEntryAttributes(attrs).entry);
+      } catch {
+        unprintable.add(set.name);
+        return undefined;
+      }
+    });
+    return sets.map((l) => toListed(l, unprintable.has(l.name) ? [] : l.entries));
   }
 
   // ---- request builders (sent by the executor, many per exchange) ----
@@ -174,26 +193,17 @@ export class IpsetClient {
   }
 }
 
-function toListed(l: IpsetListing, listMembers: string[] | undefined): ListedIpset {
+function toListed(l: Omit<IpsetListing, 'entries'>, entries: string[]): ListedIpset {
   const out: ListedIpset = {
     name: l.name,
     type: l.type,
     family: familyText(l.family),
-    entries: listMembers ?? safeFormat(l),
+    entries,
   };
   if (l.header.hashsize !== undefined) out.hashsize = l.header.hashsize;
   if (l.header.maxelem !== undefined) out.maxelem = l.header.maxelem;
   if (l.header.portFrom !== undefined && l.header.portTo !== undefined) out.range = `${l.header.portFrom}-${l.header.portTo}`;
   return out;
-}
-
-/** Members of types the codec can print; a foreign set of another type lists without members. */
-function safeFormat(l: IpsetListing): string[] {
-  try {
-    return l.entries.map((e) => formatEntry(l.type, l.family, e));
-  } catch {
-    return [];
-  }
 }
 
 export { IPSET_CMD_ADD, IPSET_CMD_DEL, IPSET_CMD_LIST };

@@ -199,7 +199,19 @@ function decodeHeaderData(attrs: readonly Attribute[]): IpsetHeader {
  * seen, or if the dump carried names only (use decodeSetNames for `namesOnly` dumps).
  */
 export function decodeListDump(messages: readonly NetlinkMessage[]): IpsetListing[] {
-  const out: IpsetListing[] = [];
+  return decodeListDumpWith(messages, (_, data) => decodeEntryAttributes(read.nested(data)).entry);
+}
+
+/**
+ * decodeListDump with each member's IPSET_ATTR_DATA nest handed to `member` as it is reached, and what it
+ * returns kept instead of a decoded entry (undefined: nothing kept). A caller that wants members as text
+ * then never holds the decoded form of 100,000 members at once.
+ */
+export function decodeListDumpWith<T>(
+  messages: readonly NetlinkMessage[],
+  member: (set: Omit<IpsetListing, 'entries'>, data: Attribute) => T | undefined,
+): (Omit<IpsetListing, 'entries'> & { entries: T[] })[] {
+  const out: (Omit<IpsetListing, 'entries'> & { entries: T[] })[] = [];
   for (const m of messages) {
     if (m.type === NLMSG_DONE || m.type === NLMSG_ERROR) continue;
     const a = ipsetPayloadOf(m, IPSET_CMD_LIST);
@@ -222,7 +234,11 @@ export function decodeListDump(messages: readonly NetlinkMessage[]): IpsetListin
       throw new NetlinkDecodeError(`ipset list message for set "${name}" without its header (names-only dump?)`, 0);
     }
     const adt = a.get(IPSET_ATTR_ADT);
-    if (adt) for (const d of read.nested(adt)) current.entries.push(decodeEntryAttributes(read.nested(d)).entry);
+    if (!adt) continue;
+    for (const d of read.nested(adt)) {
+      const v = member(current, d);
+      if (v !== undefined) current.entries.push(v);
+    }
   }
   return out;
 }
