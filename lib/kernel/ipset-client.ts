@@ -26,6 +26,7 @@ import {
   encodeSwapRequest,
   encodeTypeRequest,
   formatEntry,
+  formatIpv4EntryData,
   IPSET_ATTR_NAME,
   ipsetErrorFromAck,
   parseEntry,
@@ -108,6 +109,9 @@ export class IpsetClient {
         return member ? read.string(member) : undefined;
       }
       if (unprintable.has(set.name)) return undefined;
+      // The common members straight from their bytes; anything else through the general decoder.
+      const fast = formatIpv4EntryData(set.type, set.family, data.data);
+      if (fast !== undefined) return fast;
       try {
         return formatEntry(set.type, set.family, decodeEntryAttributes(attrs).entry);
       } catch {

@@ -5,6 +5,7 @@
 // parseEntry accepts that output and the common input forms (default protocol tcp, "/32" on a net,
 // host bits in a net, upper case), returning the entry exactly as the kernel will list it, so that
 // parseEntry(text) deep-equals the entry decoded from a dump of that member.
+import { NLA_TYPE_MASK } from '../core/attributes.js';
 import { plainIpv4Number } from '../core/ip.js';
 import { NFPROTO_IPV4, NFPROTO_IPV6 } from '../nfnetlink/nfgenmsg.js';
 import { addressBits, formatAddress, maskAddress, parseAddress, type AddressFamilyNumber } from './address.js';
@@ -19,6 +20,10 @@ import {
   protocolName,
   protocolNumber,
 } from './protocols.js';
+import {
+  IPSET_ATTR_BYTES, IPSET_ATTR_CADT_FLAGS, IPSET_ATTR_CADT_LINENO, IPSET_ATTR_CIDR, IPSET_ATTR_CIDR2, IPSET_ATTR_COMMENT, IPSET_ATTR_IP,
+  IPSET_ATTR_IP2, IPSET_ATTR_IPADDR_IPV4, IPSET_ATTR_IPADDR_IPV6, IPSET_ATTR_PACKETS, IPSET_ATTR_PORT, IPSET_ATTR_PROTO, IPSET_ATTR_TIMEOUT,
+} from './constants.js';
 import { isIpsetTypeName, type IpsetEntry } from './types.js';
 
 /** Bad member text: names the text, the set type and why. */
@@ -204,4 +209,107 @@ export function formatEntry(typeName: string, family: number, e: IpsetEntry): st
     case 'hash:ip,port,net':
       return [ipText(e.ip, fam, typeName, 'address'), protoPortText(e, typeName), netText(e.ip2, e.cidr2, fam, typeName)].join(',');
   }
+}
+
+/**
+ * formatEntry(typeName, family, decodeEntryAttributes(decodeAttributes(data)).entry), read straight from the
+ * bytes of one IPSET_ATTR_DATA nest for the members a kube-proxy node lists by the 100,000: IPv4 members of
+ * hash:ip, hash:ip,port, hash:ip,port,ip, hash:ip,port,net and hash:net, and bitmap:port. No Attribute
+ * objects, no decoded entry. Returns undefined for anything else (IPv6, ICMP, extensions such as timeouts,
+ * counters or comments, bytes the general decoder would refuse): the caller then takes the general path.
+ */
+export function formatIpv4EntryData(typeName: string, family: number, data: Uint8Array): string | undefined {
+  let ip: string | undefined;
+  let ip2: string | undefined;
+  let port: number | undefined;
+  let proto: number | undefined;
+  let cidr: number | undefined;
+  let cidr2: number | undefined;
+  let off = 0;
+  while (off + 4 <= data.length) {
+    const len = data[off]! | (data[off + 1]! << 8);
+    if (len < 4 || off + len > data.length) return undefined;
+    const type = (data[off + 2]! | (data[off + 3]! << 8)) & NLA_TYPE_MASK;
+    const start = off + 4;
+    const size = len - 4;
+    switch (type) {
+      case IPSET_ATTR_IP:
+      case IPSET_ATTR_IP2: {
+        const text = nestedIpv4(data, start, off + len);
+        if (text === undefined) return undefined;
+        if (type === IPSET_ATTR_IP) ip = text;
+        else ip2 = text;
+        break;
+      }
+      case IPSET_ATTR_PORT:
+        if (size < 2) return undefined;
+        port = (data[start]! << 8) | data[start + 1]!;
+        break;
+      case IPSET_ATTR_PROTO:
+      case IPSET_ATTR_CIDR:
+      case IPSET_ATTR_CIDR2:
+        if (size < 1) return undefined;
+        if (type === IPSET_ATTR_PROTO) proto = data[start]!;
+        else if (type === IPSET_ATTR_CIDR) cidr = data[start]!;
+        else cidr2 = data[start]!;
+        break;
+      case IPSET_ATTR_TIMEOUT:
+      case IPSET_ATTR_BYTES:
+      case IPSET_ATTR_PACKETS:
+      case IPSET_ATTR_COMMENT:
+      case IPSET_ATTR_CADT_FLAGS:
+      case IPSET_ATTR_CADT_LINENO:
+        return undefined;
+      default:
+        break; // ignored, as decodeEntryAttributes ignores it
+    }
+    off += (len + 3) & ~3;
+  }
+  for (let i = off; i < data.length; i++) if (data[i] !== 0) return undefined;
+  if (typeName === 'bitmap:port') return port === undefined ? undefined : String(port);
+  if (family !== NFPROTO_IPV4 || ip === undefined) return undefined;
+  const protoPort = (): string | undefined =>
+    proto === undefined || port === undefined || proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6 ? undefined : `${protocolName(proto)}:${port}`;
+  const net = (a: string, c: number | undefined): string => (c === undefined || c === 32 ? a : `${a}/${c}`);
+  switch (typeName) {
+    case 'hash:ip':
+      return ip;
+    case 'hash:net':
+      return net(ip, cidr);
+    case 'hash:ip,port': {
+      const pp = protoPort();
+      return pp === undefined ? undefined : [ip, pp].join(',');
+    }
+    case 'hash:ip,port,ip':
+    case 'hash:ip,port,net': {
+      const pp = protoPort();
+      if (pp === undefined || ip2 === undefined) return undefined;
+      return [ip, pp, typeName === 'hash:ip,port,ip' ? ip2 : net(ip2, cidr2)].join(',');
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The IPv4 address of an IPSET_ATTR_IP-style nest (data[start, end)) when decodeIpAttribute would read one:
+ * the whole nest well framed, and its first IPv4 or IPv6 address an IPv4 one.
+ */
+function nestedIpv4(data: Uint8Array, start: number, end: number): string | undefined {
+  let found: string | null | undefined;
+  let off = start;
+  while (off + 4 <= end) {
+    const len = data[off]! | (data[off + 1]! << 8);
+    if (len < 4 || off + len > end) return undefined;
+    const type = (data[off + 2]! | (data[off + 3]! << 8)) & NLA_TYPE_MASK;
+    if (found === undefined && type === IPSET_ATTR_IPADDR_IPV4 && len - 4 >= 4) {
+      const p = off + 4;
+      found = `${data[p]}.${data[p + 1]}.${data[p + 2]}.${data[p + 3]}`;
+    } else if (found === undefined && type === IPSET_ATTR_IPADDR_IPV6 && len - 4 >= 16) {
+      found = null;
+    }
+    off += (len + 3) & ~3;
+  }
+  for (let i = off; i < end; i++) if (data[i] !== 0) return undefined;
+  return found ?? undefined;
 }
