@@ -32,8 +32,10 @@ export function planVirtualServers(
   b: PlanBuilder,
 ): void {
   const observedByKey = new Map<string, VirtualServer>();
+  // An observed object that is a desired one (shared by the kernel read) is canonical already.
+  const desiredObjects = new Set<VirtualServer>(desired);
   for (const raw of observed.virtualServers) {
-    const vs = canonicalVirtualServer(raw);
+    const vs = desiredObjects.has(raw) ? raw : canonicalVirtualServer(raw);
     observedByKey.set(virtualServerKey(vs), vs);
   }
   const desiredKeys = new Set<string>();
