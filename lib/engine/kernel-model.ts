@@ -7,6 +7,7 @@ import {
 } from './ledger.js';
 import { setsUsedByRules } from './iptables-section.js';
 import type { ConnectionCounts, ObservedState } from './observed.js';
+import { sameVirtualServer } from './observe-ipvs.js';
 
 export interface ModelSet {
   name: string;
@@ -65,11 +66,22 @@ export function modelFromObserved(o: ObservedState): KernelModel {
   return m;
 }
 
-export function observedFromModel(m: KernelModel): ObservedState {
+/**
+ * `known`: virtual servers the caller holds (the desired state's); a resulting one equal to one of them is
+ * that object, so the engine's record of an apply shares the desired state's objects instead of keeping
+ * the ones of the state before (a proxier then holds one copy of its services, not two).
+ */
+export function observedFromModel(m: KernelModel, known?: readonly VirtualServer[]): ObservedState {
   const listed: ListedIpset[] = [...m.sets.values()].map((s) => ({ ...s, entries: [...s.entries] }));
   const { ipsets, ledger } = ledgerFromIpsets(listed);
+  const held = known ? new Map(known.map((v) => [virtualServerKey(v), v])) : undefined;
+  const asHeld = (vs: VirtualServer): VirtualServer => {
+    const c = canonicalVirtualServer(vs);
+    const h = held?.get(virtualServerKey(c));
+    return h && h !== c && sameVirtualServer(h, c) ? h : c;
+  };
   const o: ObservedState = {
-    virtualServers: [...m.virtualServers.values()].map(canonicalVirtualServer).sort(compareVirtualServers),
+    virtualServers: [...m.virtualServers.values()].map(asHeld).sort(compareVirtualServers),
     ipsets: ipsets.map(canonicalIpset).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     ledger,
   };

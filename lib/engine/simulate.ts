@@ -17,10 +17,11 @@ const ERANGE = 34;
 const ENOSPC = 28;
 const ELOOP = 40;
 
-export function applyOperationsToState(observed: ObservedState, ops: readonly Operation[]): ObservedState {
+/** `known`: virtual servers to share objects with (observedFromModel). */
+export function applyOperationsToState(observed: ObservedState, ops: readonly Operation[], known?: readonly VirtualServer[]): ObservedState {
   const m = modelFromObserved(observed);
   for (const op of ops) applyOperation(m, op);
-  return observedFromModel(m);
+  return observedFromModel(m, known);
 }
 
 function refuse(op: Operation, errno: number, hint: string): never {

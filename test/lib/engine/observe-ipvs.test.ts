@@ -75,6 +75,19 @@ describe('readVirtualServers', () => {
     expect(report.after.virtualServers.every((v) => desired.virtualServers.includes(v))).to.equal(true);
   });
 
+  it('an apply\'s record shares the desired objects, changed services included (partial sync)', async () => {
+    const { engine, services } = await kernelWith5Services();
+    const first = await engine.apply(state({ virtualServers: services }));
+    // A new desired state built afresh (other objects, same values), one real server moved.
+    const next = state({ virtualServers: structuredClone(services) });
+    next.virtualServers[2]!.realServers[0]!.address = '10.244.2.3';
+    const fresh = state({ virtualServers: next.virtualServers });
+    const report = await engine.apply(fresh, { observed: first.after });
+    expect(report.operations.map((o) => o.kind)).to.deep.equal(['rs-add', 'rs-del']);
+    expect(report.after.virtualServers).to.deep.equal(fresh.virtualServers);
+    expect(report.after.virtualServers.every((v, i) => v === fresh.virtualServers[i])).to.equal(true);
+  });
+
   it('reads the same as virtualServersFromKernel over one listing', async () => {
     const { engine } = await kernelWith5Services();
     const listed = await engine.backends.ipvs.listAll({ counters: false });
