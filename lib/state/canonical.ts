@@ -167,8 +167,11 @@ export function canonicalCidr(s: string): string {
 }
 
 export function compareCidr(a: string, b: string): number {
-  const d = compareIp(a.split('/')[0]!, b.split('/')[0]!);
-  return d !== 0 ? d : Number(a.split('/')[1]) - Number(b.split('/')[1]);
+  // indexOf/slice rather than split: sorting 10,000 addresses made four arrays per comparison.
+  const i = a.indexOf('/');
+  const j = b.indexOf('/');
+  const d = compareIp(i < 0 ? a : a.slice(0, i), j < 0 ? b : b.slice(0, j));
+  return d !== 0 ? d : (i < 0 ? NaN : Number(a.slice(i + 1))) - (j < 0 ? NaN : Number(b.slice(j + 1)));
 }
 
 export function canonicalState(s: State): State {

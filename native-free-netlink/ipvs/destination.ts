@@ -8,7 +8,7 @@
 import { attr, attributeMap, read, scanAttributes, type Attribute } from '../core/attributes.js';
 import { getU16be, getU16le, getU32le } from '../core/bytes.js';
 import { NetlinkDecodeError } from '../core/errors.js';
-import type { AddressFamily } from '../core/ip.js';
+import { AF_INET, type AddressFamily } from '../core/ip.js';
 import { familyName, isAddressFamily, packAddress, unpackAddress, type AddressEncoding } from './address.js';
 import {
   IP_VS_CONN_F_DROUTE,
@@ -174,9 +174,13 @@ export function unpackDestinationWithoutCounters(nest: Uint8Array, serviceFamily
   if (family === undefined) throw new NetlinkDecodeError('IPVS destination without ADDR_FAMILY and no service family given', 0);
   if (!isAddressFamily(family)) throw new NetlinkDecodeError(`IPVS destination with ${familyName(family)}`, 0);
   const addr = sized(IPVS_DEST_ATTR_ADDR, 0, 'address', 'IPVS_DEST_ATTR_ADDR');
+  const addrEnd = end[IPVS_DEST_ATTR_ADDR]!;
   const destination: IpvsDestination = {
     family,
-    address: unpackAddress(nest.subarray(addr, end[IPVS_DEST_ATTR_ADDR]), family),
+    // IPv4 read in place (bytesToIp's text): a subarray view per destination is a heap object each.
+    address: family === AF_INET && addrEnd - addr >= 4
+      ? `${nest[addr]}.${nest[addr + 1]}.${nest[addr + 2]}.${nest[addr + 3]}`
+      : unpackAddress(nest.subarray(addr, addrEnd), family),
     port: getU16be(nest, sized(IPVS_DEST_ATTR_PORT, 2, 'be16', 'IPVS_DEST_ATTR_PORT')),
     forward: u32(IPVS_DEST_ATTR_FWD_METHOD, 'IPVS_DEST_ATTR_FWD_METHOD') & IP_VS_CONN_F_FWD_MASK,
     weight: u32(IPVS_DEST_ATTR_WEIGHT, 'IPVS_DEST_ATTR_WEIGHT'),

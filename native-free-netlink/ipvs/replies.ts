@@ -113,7 +113,7 @@ function expectCmd(p: GenlPayload, want: number, request: number): void {
 
 function serviceEntry(p: GenlPayload, counters = true): IpvsServiceEntry {
   expectCmd(p, IPVS_CMD_NEW_SERVICE, IPVS_CMD_GET_SERVICE);
-  const nest = attributeMap(p.attrs).get(IPVS_CMD_ATTR_SERVICE);
+  const nest = p.attrs.find((a) => a.type === IPVS_CMD_ATTR_SERVICE); // the first, as attributeMap keeps it
   if (!nest) throw new NetlinkDecodeError('NEW_SERVICE reply without IPVS_CMD_ATTR_SERVICE', 0);
   const attrs = read.nested(nest);
   return { service: unpackService(attrs), stats: counters ? unpackServiceStats(attrs) : {} };
@@ -121,7 +121,7 @@ function serviceEntry(p: GenlPayload, counters = true): IpvsServiceEntry {
 
 function destinationEntry(p: GenlPayload, serviceFamily: AddressFamily | undefined, counters = true): IpvsDestinationEntry {
   expectCmd(p, IPVS_CMD_NEW_DEST, IPVS_CMD_GET_DEST);
-  const nest = attributeMap(p.attrs).get(IPVS_CMD_ATTR_DEST);
+  const nest = p.attrs.find((a) => a.type === IPVS_CMD_ATTR_DEST); // no Map per destination
   if (!nest) throw new NetlinkDecodeError('NEW_DEST reply without IPVS_CMD_ATTR_DEST', 0);
   if (!counters) return unpackDestinationWithoutCounters(nest.data, serviceFamily);
   const attrs = read.nested(nest);

@@ -2,9 +2,10 @@
 // and the desired state then share objects); anything else comes back as the same canonical copy as before.
 import { expect } from 'chai';
 import {
-  canonicalCidr, canonicalIpset, canonicalRealServer, canonicalState, canonicalVirtualServer, compareRealServers,
+  canonicalCidr, canonicalIpset, compareCidr, canonicalRealServer, canonicalState, canonicalVirtualServer, compareRealServers,
   isCanonicalRealServer, isCanonicalVirtualServer, SERVICE_FLAG_ORDER,
 } from '../../../lib/state/canonical.js';
+import { compareIp } from '../../../native-free-netlink/core/ip.js';
 import type { IpsetState, RealServer, ServiceFlag, VirtualServer } from '../../../lib/state/types.js';
 import { Rng } from '../engine/helpers/prng.js';
 
@@ -64,6 +65,20 @@ describe('canonical forms: identity when already canonical', () => {
     expect(canonicalCidr('10.96.0.1')).to.equal('10.96.0.1/32');
     expect(canonicalCidr('fd00:0::1/128')).to.equal('fd00::1/128');
     expect(canonicalCidr('10.96.0.1/032')).to.equal('10.96.0.1/32');
+  });
+
+  it('compareCidr orders as the split-based comparison did (property)', () => {
+    const rng = new Rng(5);
+    const cidrs = ['10.0.0.1/32', '10.0.0.1/24', '10.0.0.10/32', '9.255.0.0/16', 'fd00::1/128', 'fd00::1/64', '10.0.0.2/32'];
+    const old = (a: string, b: string): number => {
+      const d = compareIp(a.split('/')[0]!, b.split('/')[0]!);
+      return d !== 0 ? d : Number(a.split('/')[1]) - Number(b.split('/')[1]);
+    };
+    for (let n = 0; n < 200; n++) {
+      const a = rng.pick(cidrs);
+      const b = rng.pick(cidrs);
+      expect(Math.sign(compareCidr(a, b)), `${a} ${b}`).to.equal(Math.sign(old(a, b)));
+    }
   });
 
   it('canonicalState shares the objects of a canonical state and still sorts a state that is not', () => {
