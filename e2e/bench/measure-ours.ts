@@ -80,13 +80,12 @@ export async function measureOurs(services: number, log: (s: string) => void): P
     };
 
     const a = await step('apply from empty', desired);
-    // The partial-sync step plans against this apply's record, as the proxier's next sync would.
-    const afterFirst = lastAfter!;
     const c = await step('re-apply unchanged', desired);
     if (c.operations !== 0) throw new Error(`re-apply planned ${c.operations} operations, expected 0`);
-    lastAfter = undefined;
     desired = canonicalState(benchState(services, { service: mid, endpoint: 3, newIp: spareIp(services) }));
-    const dp = await step('one endpoint, partial sync', desired, { observed: afterFirst });
+    // The partial-sync step plans against the last apply's record, as the proxier's next sync would (the
+    // proxier keeps one record: each apply's replaces the one before).
+    const dp = await step('one endpoint, partial sync', desired, { observed: lastAfter! });
     desired = canonicalState(benchState(services, { service: mid, endpoint: 3, newIp: podIp(services, 1) }));
     const df = await step('one endpoint, full re-read', desired);
     for (const [name, d] of [['partial', dp], ['full', df]] as const) {

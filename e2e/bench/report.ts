@@ -24,6 +24,8 @@ export interface SizeResults {
 export interface BenchResults {
   date: string;
   kernel?: string;
+  /** V8 flags ours ran with (the launcher's lib/cli/node-flags unless overridden). */
+  nodeFlags?: string;
   sizes: SizeResults[];
   cli?: CliResult & { hostLoad?: HostLoad };
   ratios: Record<string, Record<string, number | undefined>>;
@@ -43,6 +45,7 @@ export function collectResults(dir: string, sizes: readonly number[], date: stri
   const out: BenchResults = { date, sizes: [], ratios: {}, targets: {} };
   const kernel = existsSync(join(dir, 'kernel.txt')) ? readFileSync(join(dir, 'kernel.txt'), 'utf8').trim() : undefined;
   if (kernel) out.kernel = kernel;
+  if (existsSync(join(dir, 'node-flags.txt'))) out.nodeFlags = readFileSync(join(dir, 'node-flags.txt'), 'utf8').trim();
   for (const n of sizes) {
     const s: SizeResults = { services: n };
     const ours = withLoad<OursResult>(`ours-${n}`);
@@ -103,7 +106,7 @@ export function markdownReport(r: BenchResults): string {
   const cols = r.sizes.map((s) => s.services);
   const row = (label: string, f: (s: SizeResults) => string): string => `| ${label} | ${r.sizes.map(f).join(' | ')} |`;
   const lines = [
-    `## ipvs-proxier bench ${r.date}${r.kernel ? ` (guest kernel ${r.kernel}, qemu TCG, 2 vCPUs)` : ''}`,
+    `## ipvs-proxier bench ${r.date}${r.kernel ? ` (guest kernel ${r.kernel}, qemu TCG, 2 vCPUs)` : ''}${r.nodeFlags !== undefined ? `, node ${r.nodeFlags || '(V8 defaults)'}` : ''}`,
     '',
     `| services x 10 real servers | ${cols.map((n) => n.toLocaleString('en-US')).join(' | ')} |`,
     `|---|${cols.map(() => '---:').join('|')}|`,
