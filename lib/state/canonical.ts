@@ -1,7 +1,7 @@
 // Canonical form of a state: sorted, canonical address text, flags in a fixed order. Two dumps of the
 // same kernel state, or a desired state and the kernel's matching state, are then deep-equal (and their
 // JSON byte-identical), which is what the planner's diff and the tests rely on.
-import { canonicalIp, compareIp } from '../../native-free-netlink/core/ip.js';
+import { canonicalIp, compareIp, plainIpv4Number } from '../../native-free-netlink/core/ip.js';
 import type { IpsetState, RealServer, ServiceFlag, State, VirtualServer } from './types.js';
 
 export const SERVICE_FLAG_ORDER: readonly ServiceFlag[] = [
@@ -99,10 +99,22 @@ export function isCanonicalVirtualServer(vs: VirtualServer): boolean {
   if (vs.timeout !== undefined && !vs.flags.includes('persistent')) return false;
   if (vs.netmask !== undefined && isFullNetmask(vs.netmask)) return false;
   if (vs.pe !== undefined && !vs.pe) return false;
+  // Real servers canonical and sorted. Plain IPv4 addresses (canonical text as they are) are parsed once
+  // each and compared as numbers; anything else goes through canonicalIp and compareRealServers.
   const rss = vs.realServers;
+  let prevIp = -1;
+  let prevPort = 0;
   for (let i = 0; i < rss.length; i++) {
-    if (!isCanonicalRealServer(rss[i]!)) return false;
-    if (i > 0 && compareRealServers(rss[i - 1]!, rss[i]!) > 0) return false;
+    const rs = rss[i]!;
+    const ip = plainIpv4Number(rs.address);
+    if (!hasKeysInOrder(rs, RS_KEYS[(rs.upperThreshold ? 2 : 0) + (rs.lowerThreshold ? 1 : 0)]!)) return false;
+    if (ip < 0 && canonicalIp(rs.address) !== rs.address) return false;
+    if (i > 0) {
+      const order = ip >= 0 && prevIp >= 0 ? ip - prevIp || rs.port - prevPort : compareRealServers(rs, rss[i - 1]!);
+      if (order < 0) return false;
+    }
+    prevIp = ip;
+    prevPort = rs.port;
   }
   return true;
 }
