@@ -8,7 +8,10 @@
 // the receive buffer even if every request fails; if the kernel still drops replies (ENOBUFS), the
 // exchange fails with a NetlinkTransportError: the caller re-reads the kernel and re-plans, which converges
 // because plans are computed from what is actually there.
-import { RawNetlinkSocket } from 'netlink';
+// The package's raw-socket module only: its index also loads the generated structures of every family it
+// knows (rtnetlink, genl, nl80211, WireGuard) that this codebase never uses (their own codec is
+// native-free-netlink/), about 7 MiB of RSS in every process.
+import { RawNetlinkSocket } from 'netlink/dist/raw.js';
 import { isLittleEndianHost, setU16le } from '../../native-free-netlink/core/bytes.js';
 import { ENOBUFS } from '../../native-free-netlink/core/errno.js';
 import { decodeMessages, encodeMessage, NLM_F_ACK, NLM_F_DUMP, type NetlinkMessage } from '../../native-free-netlink/core/message.js';
