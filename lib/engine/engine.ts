@@ -11,7 +11,7 @@ import { LinkClient } from '../kernel/link-client.js';
 import type { NetlinkConnection, TransportCounters } from '../netlink/connection.js';
 import { newCounters, SocketTransport, type SocketTransportOptions } from '../netlink/socket-transport.js';
 import { realServerKey, virtualServerKey } from '../state/canonical.js';
-import type { State, VirtualServer } from '../state/types.js';
+import type { IpsetState, State, VirtualServer } from '../state/types.js';
 import type { ApplyOptions, ApplyReport, Engine, IpvsTimeoutSeconds } from './engine-api.js';
 import { executePlan, type Backends } from './execute.js';
 import { ledgerFromIpsets } from './ledger.js';
@@ -84,7 +84,7 @@ export class KernelEngine implements Engine {
     const readKernel = options.observed === undefined;
     const observed = options.observed ?? (await this.observe(desired.interface?.name, desired.iptables !== undefined, desired.virtualServers));
     const operations = planChanges(desired, observed, { gracefulTermination: options.gracefulTermination, neverDelete: options.neverDelete });
-    return this.run(operations, observed, readKernel, options.dryRun, desired.interface?.name, desired.virtualServers);
+    return this.run(operations, observed, readKernel, options.dryRun, desired.interface?.name, desired.virtualServers, desired.ipsets);
   }
 
   async readConnections(virtualServers: readonly VirtualServer[]): Promise<ConnectionCounts> {
@@ -108,13 +108,13 @@ export class KernelEngine implements Engine {
     return this.run(planCleanup(observed), observed, true, options.dryRun, interfaceName);
   }
 
-  private async run(operations: Operation[], observed: ObservedState, readKernel: boolean, dryRun: boolean | undefined, interfaceName: string | undefined, known?: readonly VirtualServer[]): Promise<ApplyReport> {
+  private async run(operations: Operation[], observed: ObservedState, readKernel: boolean, dryRun: boolean | undefined, interfaceName: string | undefined, known?: readonly VirtualServer[], knownIpsets?: readonly IpsetState[]): Promise<ApplyReport> {
     if (dryRun || operations.length === 0) {
       return { operations, applied: 0, failures: [], messagesSent: 0, iptablesRestores: 0, after: observed, readKernel };
     }
     const exec = await executePlan(operations, this.backends);
     // After a failure part of a batch may have been applied: only a fresh read tells what the kernel holds.
-    const after = exec.failures.length > 0 ? await this.observe(interfaceName, observed.iptables !== undefined) : applyOperationsToState(observed, operations, known);
+    const after = exec.failures.length > 0 ? await this.observe(interfaceName, observed.iptables !== undefined) : applyOperationsToState(observed, operations, known, knownIpsets);
     return { operations, applied: exec.applied, failures: exec.failures, messagesSent: exec.messagesSent, iptablesRestores: exec.iptablesRestores, after, readKernel, warnings: exec.warnings };
   }
 

@@ -71,8 +71,22 @@ export function modelFromObserved(o: ObservedState): KernelModel {
  * that object, so the engine's record of an apply shares the desired state's objects instead of keeping
  * the ones of the state before (a proxier then holds one copy of its services, not two).
  */
-export function observedFromModel(m: KernelModel, known?: readonly VirtualServer[]): ObservedState {
-  const listed: ListedIpset[] = [...m.sets.values()].map((s) => ({ ...s, entries: [...s.entries] }));
+/**
+ * The state the model describes. `known`: virtual servers the caller holds (the desired state's), returned
+ * in place of equal ones; `knownIpsets`: likewise for sets (a canonical desired set whose members and
+ * attributes the model's set has exactly is returned as that object), so the engine's record of an apply
+ * shares the desired state's 110,000 member strings and arrays instead of holding its own sorted copy.
+ */
+export function observedFromModel(m: KernelModel, known?: readonly VirtualServer[], knownIpsets?: readonly IpsetState[]): ObservedState {
+  const shared = new Map<string, IpsetState>();
+  if (knownIpsets) {
+    for (const k of knownIpsets) {
+      const s = m.sets.get(k.name);
+      if (s && sameIpset(k, s)) shared.set(k.name, k);
+    }
+  }
+  // A shared set's members are not copied (ledgerFromIpsets only sorts sets into ours and the ledger).
+  const listed: ListedIpset[] = [...m.sets.values()].map((s) => ({ ...s, entries: shared.get(s.name)?.entries ?? [...s.entries] }));
   const { ipsets, ledger } = ledgerFromIpsets(listed);
   const held = known ? new Map(known.map((v) => [virtualServerKey(v), v])) : undefined;
   const asHeld = (vs: VirtualServer): VirtualServer => {
@@ -82,7 +96,7 @@ export function observedFromModel(m: KernelModel, known?: readonly VirtualServer
   };
   const o: ObservedState = {
     virtualServers: [...m.virtualServers.values()].map(asHeld).sort(compareVirtualServers),
-    ipsets: ipsets.map(canonicalIpset).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    ipsets: ipsets.map((s) => shared.get(s.name) ?? canonicalIpset(s)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     ledger,
   };
   if (m.interfaceName !== undefined) {
@@ -92,6 +106,14 @@ export function observedFromModel(m: KernelModel, known?: readonly VirtualServer
   if (m.iptables) o.iptables = m.iptables;
   if (m.connections) o.connections = m.connections;
   return o;
+}
+
+/** Equal attributes and members, `held` canonical (so it deep-equals what canonicalIpset makes of `s`). */
+export function sameIpset(held: IpsetState, s: ModelSet): boolean {
+  if (held.type !== s.type || held.family !== s.family || held.hashsize !== s.hashsize || held.maxelem !== s.maxelem || held.range !== s.range) return false;
+  if (s.size !== undefined || held.entries.length !== s.entries.size) return false;
+  for (const e of held.entries) if (!s.entries.has(e)) return false;
+  return canonicalIpset(held) === held;
 }
 
 function modelSet(s: IpsetState): ModelSet {

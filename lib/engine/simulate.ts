@@ -4,7 +4,7 @@
 // shows up here instead of halfway through a real apply.
 import { EBUSY, EEXIST, EINVAL, ENODEV, ENOENT, ESRCH, EADDRNOTAVAIL } from '../../native-free-netlink/core/errno.js';
 import { canonicalRealServer, virtualServerKey } from '../state/canonical.js';
-import type { RealServer, VirtualServer } from '../state/types.js';
+import type { IpsetState, RealServer, VirtualServer } from '../state/types.js';
 import { KernelError } from '../kernel/kernel-error.js';
 import { swappable } from './ipset-compatibility.js';
 import { setsUsedByRules } from './iptables-section.js';
@@ -17,11 +17,11 @@ const ERANGE = 34;
 const ENOSPC = 28;
 const ELOOP = 40;
 
-/** `known`: virtual servers to share objects with (observedFromModel). */
-export function applyOperationsToState(observed: ObservedState, ops: readonly Operation[], known?: readonly VirtualServer[]): ObservedState {
+/** `known`, `knownIpsets`: virtual servers and sets to share objects with (observedFromModel). */
+export function applyOperationsToState(observed: ObservedState, ops: readonly Operation[], known?: readonly VirtualServer[], knownIpsets?: readonly IpsetState[]): ObservedState {
   const m = modelFromObserved(observed);
   for (const op of ops) applyOperation(m, op);
-  return observedFromModel(m, known);
+  return observedFromModel(m, known, knownIpsets);
 }
 
 function refuse(op: Operation, errno: number, hint: string): never {
