@@ -10,6 +10,7 @@ import {
 } from '../../../e2e/traffic/index.js';
 import { runProxier } from '../../../lib/cli/run-command.js';
 import { eventually, metricSum, startProxier, type Running } from './harness.js';
+import { run, snapshot, tryRun, type KernelSnapshot } from '../netlink/kernel-tools.js';
 
 const PODS = [
   { name: 'httpd-a', ip: '10.244.1.2' },
@@ -48,6 +49,30 @@ function realServersOf(vs: string): string[] {
   return Object.keys(weightsOf(vs)).sort();
 }
 
+// Others' objects on the node before the proxier starts: a keepalived-like virtual server, a firewall's
+// ipset, chain, INPUT jump and nat PREROUTING rule. The proxier must never touch them.
+const FOREIGN_IPVS = ['-A -t 192.168.122.100:443 -s wlc', '-a -t 192.168.122.100:443 -r 192.168.122.21:443 -g -w 3'];
+const FOREIGN_IPSET = ['create FIREWALL-ALLOW hash:net family inet hashsize 1024 maxelem 65536', 'add FIREWALL-ALLOW 198.51.100.0/24'];
+const FOREIGN_IPTABLES = [
+  '*filter', ':FIREWALL - [0:0]', '-A FIREWALL -m set --match-set FIREWALL-ALLOW src -j ACCEPT', '-A INPUT -p tcp --dport 2222 -j FIREWALL', 'COMMIT',
+  '*nat', '-A PREROUTING -p tcp --dport 2222 -j REDIRECT --to-ports 22', 'COMMIT', '',
+];
+
+function addForeignObjects(): void {
+  run('ipvsadm', ['-R'], FOREIGN_IPVS.join('\n') + '\n');
+  run('ipset', ['restore'], FOREIGN_IPSET.join('\n') + '\n');
+  run('iptables-restore', ['--noflush'], FOREIGN_IPTABLES.join('\n'));
+}
+
+function removeForeignObjects(): void {
+  tryRun('iptables', ['-t', 'nat', '-D', 'PREROUTING', '-p', 'tcp', '--dport', '2222', '-j', 'REDIRECT', '--to-ports', '22']);
+  tryRun('iptables', ['-D', 'INPUT', '-p', 'tcp', '--dport', '2222', '-j', 'FIREWALL']);
+  tryRun('iptables', ['-F', 'FIREWALL']);
+  tryRun('iptables', ['-X', 'FIREWALL']);
+  tryRun('ipset', ['destroy', 'FIREWALL-ALLOW']);
+  tryRun('ipvsadm', ['-D', '-t', '192.168.122.100:443']);
+}
+
 describe('proxier on a real kernel: Services to IPVS, traffic, drift repair, restart adoption, cleanup', function () {
   this.timeout(300_000);
   let api: ApiServer;
@@ -55,10 +80,13 @@ describe('proxier on a real kernel: Services to IPVS, traffic, drift repair, res
   let network: NodeNetwork;
   let servers: PodServers | undefined;
   let proxier: Running | undefined;
+  let nodeBefore: KernelSnapshot;
 
   before(async function () {
     // The proxier must set net.ipv4.vs.conntrack itself.
     network = setupNodeNetwork({ pods: PODS, kubeProxySysctls: false });
+    addForeignObjects();
+    nodeBefore = await snapshot();
     servers = await startPodServers(network.pods.map((p) => ({ netns: p.netns, tcpPorts: [80] })));
     api = new ApiServer({ port: 0 });
     master = await api.listen();
@@ -77,6 +105,7 @@ describe('proxier on a real kernel: Services to IPVS, traffic, drift repair, res
     runCommand(['ipvsadm', '--set', '900', '120', '300']); // Linux's defaults, for the suites after this one
     await servers?.stop();
     await api?.close();
+    removeForeignObjects();
     teardownNodeNetwork();
   });
 
@@ -125,13 +154,15 @@ describe('proxier on a real kernel: Services to IPVS, traffic, drift repair, res
     expect(all - drained).to.equal(0);
   });
 
-  it('--cleanup removes the virtual servers, ipsets and kube-ipvs0', async function () {
+  it('--cleanup removes the virtual servers, ipsets, chains and kube-ipvs0, and leaves the node as it found it, foreign rules intact', async function () {
     proxier!.signals.emit('SIGTERM');
     expect(await proxier!.exit).to.equal(0);
     proxier = undefined;
     expect(await runProxier(['--cleanup'])).to.equal(0);
-    expect(runCommand(['ipvsadm', '-Sn']).stdout.trim()).to.equal('');
+    expect(runCommand(['ipvsadm', '-Sn']).stdout.trim().split('\n').sort()).to.deep.equal([...FOREIGN_IPVS].sort());
     expect(runCommand(['ip', 'link', 'show', 'kube-ipvs0'], { allowFailure: true }).stdout).to.equal('');
     expect(runCommand(['ipset', 'list', '-n']).stdout).to.not.match(/KUBE-|IPVS-PROXIER/);
+    // ipvsadm -Sn, ipset save, iptables-save and ip6tables-save (counters aside), every address: as before.
+    expect(await snapshot()).to.deep.equal(nodeBefore);
   });
 });
