@@ -9,7 +9,7 @@
 // - a sync that takes a real server away from a TCP virtual server reads the kernel too: graceful
 //   termination needs live connection counts.
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
-import type { ApplyReport, Engine } from '../engine/engine-api.js';
+import type { ApplyReport, Engine, OperationFailure } from '../engine/engine-api.js';
 import type { ObservedState } from '../engine/observed.js';
 import { describe as describeOperation } from '../engine/operations.js';
 import type { ProxierHealth } from '../health/proxier-health.js';
@@ -248,12 +248,9 @@ export class Proxier {
   /** Turns refused operations into the sync's error; a missing scheduler module is fatal. */
   private failure(report: ApplyReport): SyncError {
     const first = report.failures[0]!;
-    const errno = (first.error as { errno?: unknown }).errno;
     const op = first.operation;
     const scheduler = this.o.config.scheduler || 'rr';
-    if (errno === ENOENT && (op.kind === 'vs-add' || op.kind === 'vs-update') && op.service.scheduler === scheduler) {
-      // The kernel loads ip_vs_<name> on demand (request_module in ip_vs_sched.c): ENOENT here means the
-      // module does not exist for this kernel. Nothing will change that until someone installs it.
+    if (missingScheduler(first) === scheduler) {
       const err = new Error(
         `the IPVS scheduler "${scheduler}" is not available in this kernel (${first.error.message}): ` +
           `install/load kernel module ip_vs_${scheduler} or choose another --ipvs-scheduler`,
@@ -263,17 +260,17 @@ export class Proxier {
     // A Service's own scheduler (annotation) that the kernel does not have: the next sync skips the
     // Services asking for it (logged as their problem), so the others converge.
     for (const f of report.failures) {
-      const fo = f.operation;
-      if ((f.error as { errno?: unknown }).errno !== ENOENT || (fo.kind !== 'vs-add' && fo.kind !== 'vs-update')) continue;
-      if (fo.service.scheduler === scheduler || this.unavailableSchedulers.has(fo.service.scheduler)) continue;
-      this.unavailableSchedulers.add(fo.service.scheduler);
+      const missing = missingScheduler(f);
+      if (missing === undefined || missing === scheduler || this.unavailableSchedulers.has(missing)) continue;
+      this.unavailableSchedulers.add(missing);
       this.o.log.error('IPVS scheduler not available in this kernel; Services asking for it are skipped', {
-        scheduler: fo.service.scheduler, module: `ip_vs_${fo.service.scheduler}`, operation: describeOperation(fo),
+        scheduler: missing, module: `ip_vs_${missing}`, operation: describeOperation(f.operation),
       });
     }
     const more = report.failures.length > 1 ? ` (and ${report.failures.length - 1} more)` : '';
     return new SyncError(`${describeOperation(op)}: ${first.error.message}${more}; applied ${report.applied} of ${report.operations.length} operations`, report);
   }
+
 
   private collectTriggerTimes(changes: Map<string, { current: V1EndpointSlice | undefined }>): void {
     for (const [key, change] of changes) {
@@ -316,4 +313,14 @@ export class Proxier {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The scheduler a refused NEW_SERVICE/SET_SERVICE asked for, when the refusal is ENOENT: the kernel loads
+ * ip_vs_<name> on demand (request_module in ip_vs_sched.c), so ENOENT means this kernel has no such module.
+ */
+function missingScheduler(f: OperationFailure): string | undefined {
+  const op = f.operation;
+  if ((f.error as { errno?: unknown }).errno !== ENOENT || (op.kind !== 'vs-add' && op.kind !== 'vs-update')) return undefined;
+  return op.service.scheduler;
 }
