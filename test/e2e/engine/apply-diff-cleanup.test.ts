@@ -16,8 +16,8 @@ import { openKernelEngine, type KernelEngine } from '../../../lib/engine/engine.
 import { describe as describeOp } from '../../../lib/engine/operations.js';
 import type { State } from '../../../lib/state/types.js';
 import {
-  assertCleanKernel, deleteLink, deleteServices, destroySets, iptablesSave, iptablesTables, ipsetNames, ipsetSave, ipvsadmSave, linkAddresses,
-  linkDetails, run, runCli, snapshot, whyNotRunnable, type KernelSnapshot, type SavedTable,
+  cleanKernelOrSkip, deleteLink, deleteServices, destroySets, ipsetNames, ipsetSave, iptablesSave, iptablesTables, ipvsadmSave,
+  linkAddresses, linkDetails, run, runCli, snapshot, type KernelSnapshot, type SavedTable,
 } from '../netlink/kernel-tools.js';
 import {
   addForeignObjects, addNodeNetwork, chainLedgerEntry, CLUSTER_IP_ACCEPT, EXTERNAL_IP_MASQ, FILTER_CLUSTER_IP, FOREIGN_FW, FOREIGN_INPUT,
@@ -147,13 +147,7 @@ describe('engine e2e: apply, minimal re-apply, dry run and cleanup, around forei
   let dir: string;
 
   before(async function () {
-    const why = whyNotRunnable();
-    if (why) {
-      console.log(`    skipped: ${why}`);
-      this.skip();
-    }
-    assertCleanKernel();
-    baseline = await snapshot();
+    baseline = await cleanKernelOrSkip(this);
     addNodeNetwork();
     addForeignObjects();
     foreignOnly = await snapshot();

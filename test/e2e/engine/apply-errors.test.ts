@@ -17,8 +17,8 @@ import { openKernelEngine, type KernelEngine } from '../../../lib/engine/engine.
 import { describe as describeOp } from '../../../lib/engine/operations.js';
 import type { State } from '../../../lib/state/types.js';
 import {
-  assertCleanKernel, deleteLink, destroySets, iptablesTables, ipsetNames, ipsetSave, ipvsadmSave, linkAddresses, run, runCli, snapshot,
-  tryRun, whyNotRunnable, type KernelSnapshot,
+  cleanKernelOrSkip, deleteLink, destroySets, ipsetNames, ipsetSave, iptablesTables, ipvsadmSave, linkAddresses, run, runCli, snapshot,
+  tryRun, type KernelSnapshot,
 } from '../netlink/kernel-tools.js';
 import { addNodeNetwork, CLUSTER_IP_ACCEPT, MARK_MASQ, masq, PORTALS } from './state-fixtures.js';
 
@@ -63,13 +63,7 @@ describe('engine e2e: bad input, kernel errors mid-apply, and converging after t
   let dir: string;
 
   before(async function () {
-    const why = whyNotRunnable();
-    if (why) {
-      console.log(`    skipped: ${why}`);
-      this.skip();
-    }
-    assertCleanKernel();
-    baseline = await snapshot();
+    baseline = await cleanKernelOrSkip(this);
     addNodeNetwork();
     engine = await openKernelEngine();
     dir = mkdtempSync(join(tmpdir(), 'ipvs-proxier-e2e-'));

@@ -14,8 +14,7 @@ import { openKernelEngine, type KernelEngine } from '../../../lib/engine/engine.
 import { IPSET_CMD_ADD } from '../../../lib/kernel/ipset-client.js';
 import { KernelError } from '../../../lib/kernel/kernel-error.js';
 import {
-  assertCleanKernel, deleteLink, deleteServices, destroySets, ipsetSave, ipvsadmSave, linkAddresses, run, snapshot, whyNotRunnable,
-  type KernelSnapshot,
+  cleanKernelOrSkip, deleteLink, deleteServices, destroySets, ipsetSave, ipvsadmSave, linkAddresses, run, snapshot, type KernelSnapshot,
 } from './kernel-tools.js';
 
 const EEXIST = 17;
@@ -34,13 +33,7 @@ describe('netlink e2e: kernel errors through our clients are typed (errno, opera
   let ipvsBefore: string[];
 
   before(async function () {
-    const why = whyNotRunnable();
-    if (why) {
-      console.log(`    skipped: ${why}`);
-      this.skip();
-    }
-    assertCleanKernel();
-    baseline = await snapshot();
+    baseline = await cleanKernelOrSkip(this);
     run('ipvsadm', ['-A', '-t', '10.96.3.10:80', '-s', 'rr']);
     run('ipvsadm', ['-a', '-t', '10.96.3.10:80', '-r', '10.244.7.2:8080', '-m', '-w', '1']);
     run('ipset', ['create', 'E2E-PRESENT', 'hash:ip']);

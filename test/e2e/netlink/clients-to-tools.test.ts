@@ -12,8 +12,8 @@ import { openKernelEngine, type KernelEngine } from '../../../lib/engine/engine.
 import { IPSET_CMD_ADD } from '../../../lib/kernel/ipset-client.js';
 import type { Family } from '../../../lib/state/types.js';
 import {
-  addNodeLink, assertCleanKernel, deleteLink, deleteServices, destroySets, ipsetSave, ipvsadmSave, linkAddresses, linkDetails, run, snapshot,
-  whyNotRunnable, type KernelSnapshot,
+  addNodeLink, cleanKernelOrSkip, deleteLink, deleteServices, destroySets, ipsetSave, ipvsadmSave, linkAddresses, linkDetails, run, snapshot,
+  type KernelSnapshot,
 } from './kernel-tools.js';
 
 const TCP = 6;
@@ -142,13 +142,7 @@ describe('netlink e2e: state set through our clients, read back by the real tool
   let engine: KernelEngine | undefined;
 
   before(async function () {
-    const why = whyNotRunnable();
-    if (why) {
-      console.log(`    skipped: ${why}`);
-      this.skip();
-    }
-    assertCleanKernel();
-    baseline = await snapshot();
+    baseline = await cleanKernelOrSkip(this);
     addNodeLink('node0', ['192.168.122.10/24']);
     engine = await openKernelEngine();
   });

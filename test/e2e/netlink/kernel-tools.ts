@@ -183,6 +183,20 @@ export function assertCleanKernel(interfaceName = 'kube-ipvs0'): void {
   if (leftovers.length > 0) throw new Error(`the kernel is not clean (left over by an earlier test?):\n  ${leftovers.join('\n  ')}`);
 }
 
+/**
+ * How every real-kernel suite starts: skipped (saying why) where it cannot run, failed on an earlier
+ * suite's leftovers, and the kernel's state returned for its after() to compare against.
+ */
+export async function cleanKernelOrSkip(suite: Mocha.Context): Promise<KernelSnapshot> {
+  const why = whyNotRunnable();
+  if (why) {
+    console.log(`    skipped: ${why}`);
+    suite.skip();
+  }
+  assertCleanKernel();
+  return snapshot();
+}
+
 /** Creates a dummy link (up) with addresses, as a node's own interface (NodePort addresses live there). */
 export function addNodeLink(name: string, cidrs: readonly string[]): void {
   run('ip', ['link', 'add', name, 'type', 'dummy']);

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { dumpCommand } from '../../../lib/cli/dump-command.js';
 import type { State } from '../../../lib/state/types.js';
 import {
-  addNodeLink, assertCleanKernel, deleteLink, deleteServices, destroySets, ipsetNames, ipvsadmSave, run, runCli, snapshot, whyNotRunnable,
+  addNodeLink, cleanKernelOrSkip, deleteLink, deleteServices, destroySets, ipsetNames, ipvsadmSave, run, runCli, snapshot,
   type KernelSnapshot,
 } from './kernel-tools.js';
 
@@ -141,13 +141,7 @@ describe('netlink e2e: state set by the real tools, read back by `ipvs-proxier d
   let baseline: KernelSnapshot | undefined;
 
   before(async function () {
-    const why = whyNotRunnable();
-    if (why) {
-      console.log(`    skipped: ${why}`);
-      this.skip();
-    }
-    assertCleanKernel();
-    baseline = await snapshot();
+    baseline = await cleanKernelOrSkip(this);
     addNodeLink('node0', ['192.168.122.10/24']);
     run('ip', ['link', 'add', 'kube-ipvs0', 'type', 'dummy']);
     for (const a of KUBE_IPVS0_ADDRESSES) run('ip', ['addr', 'add', a, 'dev', 'kube-ipvs0']);
