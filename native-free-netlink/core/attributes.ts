@@ -72,33 +72,26 @@ export function encodeAttributes(attrs: readonly Attribute[]): Uint8Array {
  */
 export function decodeAttributes(buf: Uint8Array, baseOffset = 0): Attribute[] {
   const out: Attribute[] = [];
-  let off = 0;
-  while (off + NLA_HDRLEN <= buf.length) {
-    const len = getU16le(buf, off);
-    const rawType = getU16le(buf, off + 2);
-    if (len < NLA_HDRLEN || off + len > buf.length) {
-      throw new NetlinkDecodeError(`bad nla_len ${len} for attribute type ${rawType & NLA_TYPE_MASK}`, baseOffset + off);
-    }
-    out.push({
-      type: rawType & NLA_TYPE_MASK,
-      nested: (rawType & NLA_F_NESTED) !== 0,
-      netByteOrder: (rawType & NLA_F_NET_BYTEORDER) !== 0,
-      // A view, not a copy: decoders turn attributes into numbers and strings right away, and copying
-      // every attribute of 100,000 IPVS destinations was a large share of a kernel read's allocations.
-      data: buf.subarray(off + NLA_HDRLEN, off + len),
-    });
-    off += align4(len);
-  }
-  if (off < buf.length && buf.subarray(off).some((b) => b !== 0)) {
-    throw new NetlinkDecodeError(`${buf.length - off} trailing bytes after attributes`, baseOffset + off);
-  }
+  scanAttributes(
+    buf,
+    (type, start, end, rawType) =>
+      out.push({
+        type,
+        nested: (rawType & NLA_F_NESTED) !== 0,
+        netByteOrder: (rawType & NLA_F_NET_BYTEORDER) !== 0,
+        // A view, not a copy: decoders turn attributes into numbers and strings right away, and copying
+        // every attribute of 100,000 IPVS destinations was a large share of a kernel read's allocations.
+        data: buf.subarray(start, end),
+      }),
+    baseOffset,
+  );
   return out;
 }
 
 /**
  * Walks a run of attributes without building Attribute objects: `visit(type, start, end, rawType)` gets the
- * offsets of each attribute's data in `buf`. The same framing rules and errors as decodeAttributes; for
- * decoders that read a few fields of very many objects (an IPVS listing of 100,000 destinations).
+ * offsets of each attribute's data in `buf`. decodeAttributes is built on it; decoders that read a few
+ * fields of very many objects (an IPVS listing of 100,000 destinations) call it directly.
  */
 export function scanAttributes(buf: Uint8Array, visit: (type: number, start: number, end: number, rawType: number) => void, baseOffset = 0): void {
   let off = 0;
