@@ -3,7 +3,7 @@
 // kernel sent in the captured fixtures, on random destinations, and on broken nests.
 import { expect } from 'chai';
 import { attr, encodeAttributes, read, type Attribute } from '../../../native-free-netlink/core/attributes.js';
-import { AF_INET, AF_INET6, type AddressFamily } from '../../../native-free-netlink/core/ip.js';
+import { AF_INET, type AddressFamily } from '../../../native-free-netlink/core/ip.js';
 import { decodeGenl } from '../../../native-free-netlink/genetlink/genl.js';
 import {
   decodeDestinationList,
@@ -19,11 +19,10 @@ import {
   unpackDestinationStats,
   unpackDestinationWithoutCounters,
   zeroStats,
-  type IpvsDestination,
   type IpvsDestinationEntry,
 } from '../../../native-free-netlink/ipvs/index.js';
 import { fixtureNames, loadFixture, replies } from './fixtures.js';
-import { int, prng } from './helpers.js';
+import { int, prng, randomDestination } from './helpers.js';
 
 /** The generic decoder's answer with the counter nests dropped. */
 function generic(nest: Uint8Array, family?: AddressFamily): IpvsDestinationEntry {
@@ -61,17 +60,7 @@ describe('ipvs unpackDestinationWithoutCounters', () => {
   it('agrees on random destinations of both families, with and without tunnel attributes', () => {
     const r = prng(20261122);
     for (let i = 0; i < 500; i++) {
-      const family: AddressFamily = r() < 0.5 ? AF_INET : AF_INET6;
-      const d: IpvsDestination = {
-        family,
-        address: family === AF_INET ? `10.${int(r, 0, 255)}.${int(r, 0, 255)}.${int(r, 1, 254)}` : `fd00::${int(r, 1, 0xffff).toString(16)}`,
-        port: int(r, 0, 65535),
-        forward: int(r, 0, 3),
-        weight: int(r, 0, 0x7fffffff),
-        upperThreshold: int(r, 0, 0xffffffff),
-        lowerThreshold: int(r, 0, 0xffffffff),
-      };
-      if (r() < 0.5) d.tunnel = { type: int(r, 0, 2), port: int(r, 0, 65535), flags: int(r, 0, 3) };
+      const d = randomDestination(r);
       const stats = { activeConns: int(r, 0, 1e6), inactiveConns: int(r, 0, 1e6), persistConns: int(r, 0, 1e6), stats: zeroStats(), stats64: zeroStats() };
       const m = encodeDestinationReply(0x24, 1, 1, { destination: d, stats });
       const fast = decodeDestinationList([m], { familyId: 0x24, counters: false }).entries[0]!;

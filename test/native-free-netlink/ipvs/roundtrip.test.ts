@@ -2,7 +2,7 @@
 // whole message encoder and request decoder) and for the kernel-side replies.
 import { expect } from 'chai';
 import { decodeMessages, encodeMessage } from '../../../native-free-netlink/core/message.js';
-import { AF_INET, AF_INET6, canonicalIp, type AddressFamily } from '../../../native-free-netlink/core/ip.js';
+import { AF_INET, AF_INET6, type AddressFamily } from '../../../native-free-netlink/core/ip.js';
 import {
   decodeDestinationList,
   decodeIpvsRequest,
@@ -15,23 +15,12 @@ import {
   packService,
   unpackDestination,
   unpackService,
-  type IpvsDestination,
   type IpvsDestinationEntry,
   type IpvsService,
   type IpvsServiceEntry,
   type IpvsStats,
 } from '../../../native-free-netlink/ipvs/index.js';
-import { int, pick, prng } from './helpers.js';
-
-type Rand = () => number;
-
-function address(r: Rand, family: AddressFamily): string {
-  if (family === AF_INET) return [int(r, 1, 254), int(r, 0, 255), int(r, 0, 255), int(r, 1, 254)].join('.');
-  // Runs of zero groups exercise the RFC 5952 "::" compression in canonical text.
-  const groups = Array.from({ length: 8 }, () => (r() < 0.4 ? 0 : int(r, 0, 0xffff)));
-  groups[0] = 0xfd00;
-  return canonicalIp(groups.map((g) => g.toString(16)).join(':'));
-}
+import { int, pick, prng, randomAddress, randomDestination, type Rand } from './helpers.js';
 
 function service(r: Rand): IpvsService {
   const family: AddressFamily = r() < 0.5 ? AF_INET : AF_INET6;
@@ -39,7 +28,7 @@ function service(r: Rand): IpvsService {
   const s: IpvsService = {
     family,
     protocol: fw ? 0 : pick(r, [6, 17, 132]),
-    address: fw ? '' : address(r, family),
+    address: fw ? '' : randomAddress(r, family),
     port: fw ? 0 : int(r, 0, 65535),
     fwmark: fw ? int(r, 1, 0xffffffff) : 0,
     scheduler: pick(r, ['rr', 'wrr', 'lc', 'wlc', 'sh', 'mh', 'dh', 'sed', 'nq', 'fo', 'ovf', 'twos']),
@@ -52,20 +41,6 @@ function service(r: Rand): IpvsService {
   return s;
 }
 
-function destination(r: Rand): IpvsDestination {
-  const family: AddressFamily = r() < 0.5 ? AF_INET : AF_INET6;
-  const d: IpvsDestination = {
-    family,
-    address: address(r, family),
-    port: int(r, 0, 65535),
-    forward: int(r, 0, 3),
-    weight: int(r, 0, 0x7fffffff),
-    upperThreshold: int(r, 0, 0xffffffff),
-    lowerThreshold: int(r, 0, 0xffffffff),
-  };
-  if (r() < 0.5) d.tunnel = { type: int(r, 0, 2), port: int(r, 0, 65535), flags: int(r, 0, 3) };
-  return d;
-}
 
 function u64(r: Rand): bigint {
   return (BigInt(int(r, 0, 0xffffffff)) << 32n) | BigInt(int(r, 0, 0xffffffff));
@@ -91,7 +66,7 @@ describe('ipvs property round-trips (seeded)', () => {
   it('packDestination -> unpackDestination', () => {
     const r = prng(0xdeadbeef);
     for (let i = 0; i < RUNS; i++) {
-      const d = destination(r);
+      const d = randomDestination(r);
       expect(unpackDestination(packDestination(d)), JSON.stringify(d)).to.deep.equal(d);
     }
   });
@@ -100,7 +75,7 @@ describe('ipvs property round-trips (seeded)', () => {
     const r = prng(42);
     for (let i = 0; i < RUNS; i++) {
       const s = service(r);
-      const d = destination(r);
+      const d = randomDestination(r);
       const nestedFlag = r() < 0.5;
       const ms = [newService(0x30, i, s, { nestedFlag }), newDestination(0x30, i, s, d, { nestedFlag, full: true })];
       const [a, b] = decodeMessages(new Uint8Array([...encodeMessage(ms[0]!), ...encodeMessage(ms[1]!)]));
@@ -115,7 +90,7 @@ describe('ipvs property round-trips (seeded)', () => {
     for (let i = 0; i < 100; i++) {
       const se: IpvsServiceEntry = { service: service(r), stats: { stats: stats(r, 32), stats64: stats(r, 64) } };
       const de: IpvsDestinationEntry = {
-        destination: destination(r),
+        destination: randomDestination(r),
         stats: { activeConns: int(r, 0, 0xffffffff), inactiveConns: int(r, 0, 1000), persistConns: int(r, 0, 1000), stats: stats(r, 32), stats64: stats(r, 64) },
       };
       const sm = decodeMessages(encodeMessage(encodeServiceReply(0x30, i, 1, se, { multi: true })));
