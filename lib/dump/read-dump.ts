@@ -5,6 +5,7 @@ import type { Counters, IpsetState, RealServerStats, State } from '../state/type
 import type { IpvsStats } from '../../native-free-netlink/ipvs/types.js';
 import type { KernelEngine } from '../engine/engine.js';
 import { virtualServersFromKernel } from '../engine/engine.js';
+import { fromIpvsDestination } from '../kernel/ipvs-convert.js';
 import { ledgerFromIpsets } from '../engine/ledger.js';
 import { ownedIptablesState } from '../iptables/owned.js';
 import { readIptables } from '../iptables/sync.js';
@@ -42,11 +43,12 @@ export async function readDump(engine: KernelEngine, interfaceName: string, with
     const c = counters(s.stats.stats64 ?? s.stats.stats);
     if (c) serviceCounters.set(key, c);
     const per = new Map<string, RealServerStats>();
-    s.destinations.forEach((d, j) => {
+    s.destinations.forEach((d) => {
       const st: RealServerStats = { activeConns: d.stats.activeConns, inactiveConns: d.stats.inactiveConns, persistentConns: d.stats.persistConns };
       const dc = counters(d.stats.stats64 ?? d.stats.stats);
       if (dc) st.counters = dc;
-      per.set(realServerKey(vs.realServers[j]!), st);
+      // Keyed by the destination itself: the state lists real servers sorted, the kernel newest first.
+      per.set(realServerKey(fromIpvsDestination(d.destination)), st);
     });
     realServerStats.set(key, per);
   });
