@@ -1,7 +1,7 @@
 // ipset over nfnetlink: learns the kernel's protocol and type revisions, lists every set with its members
 // in ipset's text syntax, and builds the request messages for changes (many members per message, as
 // `ipset restore` does, which is what makes big syncs cheap).
-import { read } from '../../native-free-netlink/core/attributes.js';
+import { decodeAttributes, read } from '../../native-free-netlink/core/attributes.js';
 import type { NetlinkMessage } from '../../native-free-netlink/core/message.js';
 import { NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC } from '../../native-free-netlink/nfnetlink/index.js';
 import {
@@ -102,16 +102,16 @@ export class IpsetClient {
     // exists as decoded entry objects); a set whose members the codec cannot decode or print (a foreign
     // set of another type) lists without members.
     const unprintable = new Set<string>();
-    const sets = decodeListDumpWith(r!.replies, (set, data): string | undefined => {
-      const attrs = read.nested(data);
+    const sets = decodeListDumpWith(r!.replies, (set, bytes, start, end): string | undefined => {
       if (set.type === LIST_SET_TYPE) {
-        const member = attrs.find((a) => a.type === IPSET_ATTR_NAME);
+        const member = decodeAttributes(bytes.subarray(start, end)).find((a) => a.type === IPSET_ATTR_NAME);
         return member ? read.string(member) : undefined;
       }
       if (unprintable.has(set.name)) return undefined;
       // The common members straight from their bytes; anything else through the general decoder.
-      const fast = formatIpv4EntryData(set.type, set.family, data.data);
+      const fast = formatIpv4EntryData(set.type, set.family, bytes, start, end);
       if (fast !== undefined) return fast;
+      const attrs = decodeAttributes(bytes.subarray(start, end)); // bad framing fails the listing
       try {
         return formatEntry(set.type, set.family, decodeEntryAttributes(attrs).entry);
       } catch {

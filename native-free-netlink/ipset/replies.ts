@@ -6,7 +6,7 @@
 // as many members in IPSET_ATTR_ADT as fit; when a set does not fit, the next messages repeat only
 // PROTOCOL and SETNAME and carry more IPSET_ATTR_ADT.
 import type { NetlinkAck } from '../core/ack.js';
-import { attr, attributeMap, read, type Attribute } from '../core/attributes.js';
+import { attr, attributeMap, decodeAttributes, read, scanAttributes, type Attribute } from '../core/attributes.js';
 import { NetlinkDecodeError } from '../core/errors.js';
 import { NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR, type NetlinkMessage } from '../core/message.js';
 import { decodeNfgen, encodeNfgen, NFNETLINK_V0, NFNL_SUBSYS_IPSET, NFPROTO_IPV4, nfnlMessage, nfnlMessageType, nfnlSubsystem } from '../nfnetlink/nfgenmsg.js';
@@ -199,17 +199,18 @@ function decodeHeaderData(attrs: readonly Attribute[]): IpsetHeader {
  * seen, or if the dump carried names only (use decodeSetNames for `namesOnly` dumps).
  */
 export function decodeListDump(messages: readonly NetlinkMessage[]): IpsetListing[] {
-  return decodeListDumpWith(messages, (_, data) => decodeEntryAttributes(read.nested(data)).entry);
+  return decodeListDumpWith(messages, (_, bytes, start, end) => decodeEntryAttributes(decodeAttributes(bytes.subarray(start, end))).entry);
 }
 
 /**
  * decodeListDump with each member's IPSET_ATTR_DATA nest handed to `member` as it is reached, and what it
  * returns kept instead of a decoded entry (undefined: nothing kept). A caller that wants members as text
- * then never holds the decoded form of 100,000 members at once.
+ * then never holds the decoded form of 100,000 members at once. The nest is `bytes[start, end)` (its
+ * data, without the attribute header): no Attribute object or view per member.
  */
 export function decodeListDumpWith<T>(
   messages: readonly NetlinkMessage[],
-  member: (set: Omit<IpsetListing, 'entries'>, data: Attribute) => T | undefined,
+  member: (set: Omit<IpsetListing, 'entries'>, bytes: Uint8Array, start: number, end: number) => T | undefined,
 ): (Omit<IpsetListing, 'entries'> & { entries: T[] })[] {
   const out: (Omit<IpsetListing, 'entries'> & { entries: T[] })[] = [];
   for (const m of messages) {
@@ -235,10 +236,11 @@ export function decodeListDumpWith<T>(
     }
     const adt = a.get(IPSET_ATTR_ADT);
     if (!adt) continue;
-    for (const d of read.nested(adt)) {
-      const v = member(current, d);
-      if (v !== undefined) current.entries.push(v);
-    }
+    const set = current;
+    scanAttributes(adt.data, (_type, start, end) => {
+      const v = member(set, adt.data, start, end);
+      if (v !== undefined) set.entries.push(v);
+    });
   }
   return out;
 }

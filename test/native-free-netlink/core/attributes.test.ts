@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { attr, attributeMap, decodeAttributes, encodeAttributes, read } from '../../../native-free-netlink/core/attributes.js';
+import { attr, attributeMap, decodeAttributes, encodeAttributes, read, scanAttributes } from '../../../native-free-netlink/core/attributes.js';
 import { toHex } from '../../../native-free-netlink/core/bytes.js';
 
 describe('netlink attributes', () => {
@@ -42,5 +42,19 @@ describe('netlink attributes', () => {
 
   it('refuses to read a u32 from a 2-byte attribute', () => {
     expect(() => read.u32(attr.u16(1, 1))).to.throw(/too short for u32/);
+  });
+
+  it('scans from an offset: the same attributes and errors as decoding the view after it', () => {
+    const run = encodeAttributes([attr.u16(1, 7), attr.string(3, 'abc'), attr.u32(2, 9)]);
+    const header = Uint8Array.of(5, 6, 7, 8);
+    const seen: [number, number, number][] = [];
+    scanAttributes(Uint8Array.of(...header, ...run), (type, start, end) => seen.push([type, start, end]), 0, 4);
+    const viewed = decodeAttributes(run);
+    expect(seen.map(([type]) => type)).to.deep.equal(viewed.map((a) => a.type));
+    expect(seen.map(([, start, end]) => end - start)).to.deep.equal(viewed.map((a) => a.data.length));
+    expect(seen[0]![1]).to.equal(8); // offsets are the whole buffer's
+    const broken = Uint8Array.of(...header, ...run, 1, 0);
+    expect(() => scanAttributes(broken, () => {}, 0, 4)).to.throw(/2 trailing bytes after attributes.*at byte 28/);
+    expect(() => decodeAttributes(broken.subarray(4), 4)).to.throw(/2 trailing bytes after attributes.*at byte 28/);
   });
 });

@@ -49,6 +49,9 @@ describe('formatIpv4EntryData (listed members straight from their bytes)', () =>
       const e = randomEntry(r, v6);
       const data = encodeAttributes(encodeEntryAttributes(e, r.next() < 0.8 ? 'reply' : 'request'));
       const got = formatIpv4EntryData(type, family, data);
+      // The same bytes inside a larger buffer (a listing message), read in place.
+      const inside = Uint8Array.of(0xee, 0xee, 0xee, 0xee, ...data, 0x7f, 0x7f, 0x7f, 0x7f);
+      expect(formatIpv4EntryData(type, family, inside, 4, 4 + data.length), 'in place').to.equal(got);
       if (got !== undefined) {
         fast++;
         expect(got, JSON.stringify({ type, family, e })).to.equal(general(type, family, data));

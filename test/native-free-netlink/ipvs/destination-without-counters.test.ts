@@ -88,8 +88,37 @@ describe('ipvs unpackDestinationWithoutCounters', () => {
       ['trailing garbage', Uint8Array.of(...encodeAttributes([...base, ...conns]), 1, 0)],
     ];
     for (const [what, nest, family] of variants) {
-      expect(outcome(() => unpackDestinationWithoutCounters(nest, family)), what).to.deep.equal(outcome(() => generic(nest, family)));
+      const want = outcome(() => generic(nest, family));
+      expect(outcome(() => unpackDestinationWithoutCounters(nest, family)), what).to.deep.equal(want);
+      // Read in place from inside a larger buffer (a reply message's payload): same values, same errors
+      // with offsets into the nest, and nothing read outside [from, to).
+      const inside = Uint8Array.of(0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, ...nest, 0xcd, 0xcd, 0xcd, 0xcd);
+      expect(outcome(() => unpackDestinationWithoutCounters(inside, family, 8, 8 + nest.length)), `${what}, in place`).to.deep.equal(want);
     }
     expect(outcome(() => unpackDestinationWithoutCounters(variants[3]![1]))).to.deep.equal({ error: 'IPVS destination without IPVS_DEST_ATTR_PORT (at byte 0)', name: 'NetlinkDecodeError' });
+  });
+
+  it('decodes a NEW_DEST message in place as the generic path does, and fails where it fails', () => {
+    const entry: IpvsDestinationEntry = {
+      destination: { family: AF_INET, address: '10.0.0.1', port: 80, forward: 0, weight: 1, upperThreshold: 0, lowerThreshold: 0 },
+      stats: { activeConns: 1, inactiveConns: 2, persistConns: 3, stats: zeroStats(), stats64: zeroStats() },
+    };
+    const good = encodeDestinationReply(0x24, 1, 1, entry);
+    const payloads: [string, Uint8Array][] = [
+      ['good', good.payload],
+      ['another command', Uint8Array.of(IPVS_CMD_NEW_DEST + 1, ...good.payload.subarray(1))],
+      ['no DEST nest', Uint8Array.of(...good.payload.subarray(0, 4), ...encodeAttributes([attr.u32(7, 1)]))],
+      ['DEST nest, then a broken attribute', Uint8Array.of(...good.payload, 0xff, 0x00, 0x02, 0x00)],
+      ['DEST nest, then trailing garbage', Uint8Array.of(...good.payload, 1, 0)],
+      ['shorter than genlmsghdr', Uint8Array.of(IPVS_CMD_NEW_DEST, 1)],
+    ];
+    for (const [what, payload] of payloads) {
+      const m = { ...good, payload };
+      const fast = outcome(() => decodeDestinationList([m], { familyId: 0x24, counters: false }).entries[0]!.destination);
+      const full = outcome(() => decodeDestinationList([m], { familyId: 0x24 }).entries[0]!.destination);
+      expect(fast, what).to.deep.equal(full);
+      if (what === 'good') expect(fast).to.deep.equal({ value: entry.destination });
+      else expect(fast, what).to.have.property('error');
+    }
   });
 });
