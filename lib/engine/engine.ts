@@ -10,7 +10,7 @@ import { fromIpvsDestination, serviceKeyOf } from '../kernel/ipvs-convert.js';
 import { LinkClient } from '../kernel/link-client.js';
 import type { NetlinkConnection, TransportCounters } from '../netlink/connection.js';
 import { newCounters, SocketTransport, type SocketTransportOptions } from '../netlink/socket-transport.js';
-import { realServerKey, virtualServerKey } from '../state/canonical.js';
+import { canonicalState, realServerKey, virtualServerKey } from '../state/canonical.js';
 import type { IpsetState, State, VirtualServer } from '../state/types.js';
 import type { ApplyOptions, ApplyReport, Engine, IpvsTimeoutSeconds } from './engine-api.js';
 import { executePlan, type Backends } from './execute.js';
@@ -18,7 +18,7 @@ import { ledgerFromIpsets } from './ledger.js';
 import type { ConnectionCounts, ObservedState } from './observed.js';
 import type { Operation } from './operations.js';
 import { planCleanup } from './plan-cleanup.js';
-import { planChanges } from './plan.js';
+import { planCanonical } from './plan.js';
 import { readVirtualServers } from './observe-ipvs.js';
 import { virtualServerId } from './plan-virtual-servers.js';
 import { applyOperationsToState } from './simulate.js';
@@ -62,11 +62,14 @@ export class KernelEngine implements Engine {
     }
   }
 
-  /** `known`: virtual servers the caller holds; equal ones read come back as those objects (less memory). */
-  async observe(interfaceName: string | undefined = DEFAULT_INTERFACE, withIptables = true, known?: readonly VirtualServer[]): Promise<ObservedState> {
+  /**
+   * `known`: virtual servers the caller holds; equal canonical ones read come back as those objects (less
+   * memory, and the planner skips them). `knownAreCanonical`: the caller canonicalized them (not checked).
+   */
+  async observe(interfaceName: string | undefined = DEFAULT_INTERFACE, withIptables = true, known?: readonly VirtualServer[], knownAreCanonical = false): Promise<ObservedState> {
     const { ipvs, ipset, links, iptables } = this.backends;
     const [{ virtualServers, connections }, listed, link, rules] = await Promise.all([
-      readVirtualServers(ipvs, { known }),
+      readVirtualServers(ipvs, { known, knownAreCanonical }),
       ipset.list(),
       interfaceName ? links.find(interfaceName) : Promise.resolve(undefined),
       withIptables ? readIptables(iptables).then(ownedIptablesState) : Promise.resolve(undefined),
@@ -81,10 +84,13 @@ export class KernelEngine implements Engine {
   }
 
   async apply(desired: State, options: ApplyOptions = {}): Promise<ApplyReport> {
+    // Canonical once (the proxier's and `apply -f`'s states already are, so this returns their objects):
+    // the read and the planner then trust it instead of each checking 100,000 real servers again.
+    const want = canonicalState(desired);
     const readKernel = options.observed === undefined;
-    const observed = options.observed ?? (await this.observe(desired.interface?.name, desired.iptables !== undefined, desired.virtualServers));
-    const operations = planChanges(desired, observed, { gracefulTermination: options.gracefulTermination, neverDelete: options.neverDelete });
-    return this.run(operations, observed, readKernel, options.dryRun, desired.interface?.name, desired.virtualServers, desired.ipsets);
+    const observed = options.observed ?? (await this.observe(want.interface?.name, want.iptables !== undefined, want.virtualServers, true));
+    const operations = planCanonical(want, observed, { gracefulTermination: options.gracefulTermination, neverDelete: options.neverDelete });
+    return this.run(operations, observed, readKernel, options.dryRun, want.interface?.name, want.virtualServers, want.ipsets);
   }
 
   async readConnections(virtualServers: readonly VirtualServer[]): Promise<ConnectionCounts> {

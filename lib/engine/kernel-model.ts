@@ -1,6 +1,6 @@
 // A plain model of the kernel objects a plan touches, with the internal sets the ObservedState folds into
 // its ledger spelt out again as sets: the simulator needs them to apply the kernel's reference rules.
-import { canonicalIpset, canonicalVirtualServer, compareCidr, compareVirtualServers, virtualServerKey } from '../state/canonical.js';
+import { canonicalIpset, canonicalVirtualServer, compareCidr, compareVirtualServers, isCanonicalVirtualServer, virtualServerKey } from '../state/canonical.js';
 import type { Family, IpsetState, IptablesState, VirtualServer } from '../state/types.js';
 import {
   ledgerEntryForIpset, ledgerEntryForKey, ledgerFromIpsets, ledgerSetSpec, type ListedIpset,
@@ -92,7 +92,7 @@ export function observedFromModel(m: KernelModel, known?: readonly VirtualServer
   const asHeld = (vs: VirtualServer): VirtualServer => {
     const c = canonicalVirtualServer(vs);
     const h = held?.get(virtualServerKey(c));
-    return h && h !== c && sameVirtualServer(h, c) ? h : c;
+    return h && h !== c && sameVirtualServer(h, c) && isCanonicalVirtualServer(h) ? h : c;
   };
   const o: ObservedState = {
     virtualServers: [...m.virtualServers.values()].map(asHeld).sort(compareVirtualServers),

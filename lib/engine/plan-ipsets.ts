@@ -11,6 +11,7 @@
 //  - otherwise, without an iptables section: the copy is filled, the old set destroyed and the copy
 //    renamed into place. This fails (the kernel says the set is in use) if rules we do not manage use the
 //    set: then remove those rules, or manage iptables through the state.
+import { strictlyAscending } from '../state/canonical.js';
 import type { IpsetState, State } from '../state/types.js';
 import { ipsetFit } from './ipset-compatibility.js';
 import { renameSetsInRules, sameIptablesSection } from './iptables-section.js';
@@ -104,15 +105,43 @@ function planIptablesSync(desired: State, observed: ObservedState, recreations: 
 
 /**
  * Members to add (in the desired order) and to remove (sorted), from the observed members in any order and
- * the desired ones without duplicates. One Set of the observed members; a Set of the desired ones only
- * when something is to be removed (when every observed member is desired, the counts say so).
+ * the desired ones without duplicates. Both sorted (the engine's record of its last apply holds sorted
+ * members; a canonical desired set is sorted): one merge walk, no Sets, nothing allocated when nothing
+ * changed (a partial sync of 10,000 services compares sets of 100,000 members). Otherwise (a kernel read
+ * lists hash order) one Set of the observed members, and a Set of the desired ones only when something is
+ * to be removed (when every observed member is desired, the counts say so).
  */
 export function memberChanges(observed: readonly string[], desired: readonly string[]): { adds: string[]; dels: string[] } {
+  if (observed === desired) return { adds: [], dels: [] };
+  if (strictlyAscending(desired) && strictlyAscending(observed)) return mergeChanges(observed, desired);
   const current = new Set(observed);
   const adds = desired.filter((e) => !current.has(e));
   if (desired.length - adds.length === current.size) return { adds, dels: [] };
   const wanted = new Set(desired);
   const dels = [...current].filter((e) => !wanted.has(e)).sort();
+  return { adds, dels };
+}
+
+/** memberChanges of two strictly ascending lists. */
+function mergeChanges(observed: readonly string[], desired: readonly string[]): { adds: string[]; dels: string[] } {
+  const adds: string[] = [];
+  const dels: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < desired.length || j < observed.length) {
+    const d = desired[i];
+    const o = observed[j];
+    if (o === undefined || (d !== undefined && d < o)) {
+      adds.push(d!);
+      i++;
+    } else if (d === undefined || o < d) {
+      dels.push(o);
+      j++;
+    } else {
+      i++;
+      j++;
+    }
+  }
   return { adds, dels };
 }
 

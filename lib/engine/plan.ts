@@ -12,7 +12,11 @@ import { planVirtualServers, type VirtualServerPlanOptions } from './plan-virtua
 export type PlanOptions = VirtualServerPlanOptions;
 
 export function planChanges(desired: State, observed: ObservedState, options: PlanOptions = {}): Operation[] {
-  const want = canonicalState(desired);
+  return planCanonical(canonicalState(desired), observed, options);
+}
+
+/** planChanges of a desired state already canonical (canonicalState(want) is want): no second check. */
+export function planCanonical(want: State, observed: ObservedState, options: PlanOptions = {}): Operation[] {
   const b = new PlanBuilder(observed.ledger);
   planInterface(want, observed, b);
   planIpsets(want, observed, b);

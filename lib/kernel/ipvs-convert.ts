@@ -124,3 +124,9 @@ export function fromIpvsDestination(d: IpvsDestination): RealServer {
   if (d.lowerThreshold) out.lowerThreshold = d.lowerThreshold;
   return out;
 }
+
+/** fromIpvsDestination(d) would deep-equal the canonical `rs` (a re-read compares without converting). */
+export function realServerIsDestination(rs: RealServer, d: IpvsDestination): boolean {
+  return rs.address === d.address && rs.port === d.port && rs.weight === d.weight && rs.forward === (FORWARDS[d.forward & 0x7] ?? 'masq')
+    && (rs.upperThreshold ?? 0) === d.upperThreshold && (rs.lowerThreshold ?? 0) === d.lowerThreshold;
+}

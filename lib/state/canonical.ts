@@ -155,7 +155,7 @@ function ipsetKeysOf(s: IpsetState): string[] {
 }
 
 /** Strictly ascending (sorted, no duplicates) in sort()'s default order (UTF-16 code units). */
-function strictlyAscending(xs: readonly string[]): boolean {
+export function strictlyAscending(xs: readonly string[]): boolean {
   for (let i = 1; i < xs.length; i++) if (!(xs[i - 1]! < xs[i]!)) return false;
   return true;
 }

@@ -67,6 +67,29 @@ describe('readVirtualServers', () => {
     expect(again.virtualServers[0]).to.deep.equal(services[0]);
   });
 
+  it('hands back the held object whatever order the kernel lists its destinations in, and only an equal one', async () => {
+    const { engine, ipvsKernel, services } = await kernelWith5Services();
+    const reorder = (key: string, order: (keys: string[]) => string[]): void => {
+      const entry = ipvsKernel.services.get(key)!;
+      const byKey = new Map(entry.dests);
+      entry.dests.clear();
+      for (const k of order([...byKey.keys()])) entry.dests.set(k, byKey.get(k)!);
+    };
+    reorder('tcp 10.96.0.11:80', (keys) => [...keys].reverse()); // oldest first (insertion order)
+    reorder('tcp 10.96.0.12:80', (keys) => [keys[1]!, keys[0]!, keys[2]!]); // neither: compared sorted
+    const entry = ipvsKernel.services.get('tcp 10.96.0.13:80')!;
+    const [k, d] = [...entry.dests][1]!;
+    entry.dests.set(k, { ...d, upperThreshold: 5 }); // one value differs
+    const read = await readVirtualServers(engine.backends.ipvs, { known: services });
+    expect(read.virtualServers.map((v, i) => v === services[i])).to.deep.equal([true, true, true, false, true]);
+    expect(read.virtualServers[3]!.realServers.map((r) => r.upperThreshold ?? 0).sort()).to.deep.equal([0, 0, 5]);
+    expect(read.virtualServers.every(isCanonicalVirtualServer)).to.equal(true);
+    // A caller that vouches for its objects (the engine, after canonicalizing) gets them back unchecked.
+    const loose = services.map((v) => ({ ...v, realServers: [...v.realServers].reverse() }));
+    const trusted = await readVirtualServers(engine.backends.ipvs, { known: loose, knownAreCanonical: true });
+    expect(trusted.virtualServers[0]).to.equal(loose[0]);
+  });
+
   it('a re-apply of an unchanged state plans nothing and records the desired objects as they are', async () => {
     const { engine, services } = await kernelWith5Services();
     const desired = state({ virtualServers: services });

@@ -31,7 +31,19 @@ describe('memberChanges', () => {
       const { adds, dels } = memberChanges(have, want);
       expect(adds).to.deep.equal(want.filter((e) => !have.includes(e)));
       expect(dels).to.deep.equal(have.filter((e) => !want.includes(e)).sort());
+      // Observed sorted too (the engine's record of its last apply): the merge walk, same answer.
+      expect(memberChanges([...have].sort(), want)).to.deep.equal({ adds, dels });
     }
+  });
+
+  it('compares two sorted lists without Sets, and the very same list as unchanged', () => {
+    const want = ['10.0.0.1,tcp:80', '10.0.0.2,tcp:80', '10.0.0.3,tcp:80'];
+    expect(memberChanges(want, want)).to.deep.equal({ adds: [], dels: [] });
+    expect(memberChanges(['10.0.0.0,tcp:80', '10.0.0.2,tcp:80', '10.0.0.9,tcp:80'], want)).to.deep.equal({
+      adds: ['10.0.0.1,tcp:80', '10.0.0.3,tcp:80'], dels: ['10.0.0.0,tcp:80', '10.0.0.9,tcp:80'],
+    });
+    // Desired with a duplicate (not canonical): the Set path, duplicates added once as before.
+    expect(memberChanges(['b'], ['a', 'a', 'b'])).to.deep.equal({ adds: ['a', 'a'], dels: [] });
   });
 });
 
