@@ -75,7 +75,8 @@ export class KernelEngine implements Engine {
       withIptables ? readIptables(iptables).then(ownedIptablesState) : Promise.resolve(undefined),
     ]);
     const { ipsets, ledger } = ledgerFromIpsets(listed);
-    const observed: ObservedState = { virtualServers, ipsets, ledger, connections };
+    // Canonical as read: readVirtualServers sorts real servers and hands back only canonical held objects.
+    const observed: ObservedState = { virtualServers, ipsets, ledger, connections, canonical: true };
     if (interfaceName) {
       observed.interface = { name: interfaceName, exists: !!link, addresses: link ? await links.addressCidrs(link.index) : [] };
     }
@@ -120,7 +121,8 @@ export class KernelEngine implements Engine {
     }
     const exec = await executePlan(operations, this.backends);
     // After a failure part of a batch may have been applied: only a fresh read tells what the kernel holds.
-    const after = exec.failures.length > 0 ? await this.observe(interfaceName, observed.iptables !== undefined) : applyOperationsToState(observed, operations, known, knownIpsets);
+    // `known` comes from apply(), canonicalized there.
+    const after = exec.failures.length > 0 ? await this.observe(interfaceName, observed.iptables !== undefined) : applyOperationsToState(observed, operations, known, knownIpsets, known !== undefined);
     return { operations, applied: exec.applied, failures: exec.failures, messagesSent: exec.messagesSent, iptablesRestores: exec.iptablesRestores, after, readKernel, warnings: exec.warnings };
   }
 

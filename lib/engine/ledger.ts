@@ -130,7 +130,7 @@ export function ledgerFromIpsets(all: readonly ListedIpset[]): { ipsets: IpsetSt
     }
     if (!isLedgerSetName(s.name)) {
       if (s.name.startsWith(RESERVED_IPSET_PREFIX)) continue; // ours by name, but nothing we know: leave it
-      ipsets.push({ ...s, entries: [...s.entries] } as IpsetState);
+      ipsets.push({ ...s } as IpsetState); // members shared, not copied: nothing mutates them (canonical.ts)
       continue;
     }
     const spec = ledgerSetSpec(s.name);

@@ -35,6 +35,12 @@ export interface ObservedState {
    * simulator uses it to refuse destroying a set that a rule still uses, as the kernel would.
    */
   iptables?: IptablesState;
+  /**
+   * Every virtual server is canonical (canonical.ts). Set by the engine on what it produces itself (its
+   * kernel reads and the record of an apply), whose objects are never mutated, so the planner and the
+   * simulator skip re-checking 100,000 real servers; a state from elsewhere is checked.
+   */
+  canonical?: boolean;
 }
 
 export function emptyObservedState(): ObservedState {

@@ -32,10 +32,11 @@ export function planVirtualServers(
   b: PlanBuilder,
 ): void {
   const observedByKey = new Map<string, VirtualServer>();
-  // An observed object that is a desired one (shared by the kernel read) is canonical already.
+  // An observed object that is a desired one (shared by the kernel read) is canonical already, and so is
+  // everything in a state the engine produced itself (ObservedState.canonical).
   const desiredObjects = new Set<VirtualServer>(desired);
   for (const raw of observed.virtualServers) {
-    const vs = desiredObjects.has(raw) ? raw : canonicalVirtualServer(raw);
+    const vs = observed.canonical || desiredObjects.has(raw) ? raw : canonicalVirtualServer(raw);
     observedByKey.set(virtualServerKey(vs), vs);
   }
   const desiredKeys = new Set<string>();
@@ -86,6 +87,8 @@ function planRealServers(
 ): void {
   const service = virtualServerId(want);
   const changed = (rs: RealServer, old: RealServer): void => {
+    // No array for an unchanged real server: a partial sync of 10,000 services compares 100,000 of them.
+    if (old === rs || sameRealServerValues(old, rs)) return;
     const changes = realServerChanges(old, rs);
     if (changes.length > 0) b.push('rsUpdate', { kind: 'rs-update', service, realServer: rs, previous: old, changes });
   };
@@ -102,6 +105,8 @@ function planRealServers(
       else b.push('rsAdd', { kind: 'rs-add', service, realServer: rs });
     }
     leaving.push(...h.filter((rs) => !wanted.has(realServerKey(rs))));
+  } else if (sameIdentities(w, h)) {
+    for (let i = 0; i < w.length; i++) changed(w[i]!, h[i]!);
   } else {
     // Both lists are canonical, so sorted by compareRealServers: one merge walk, no keys or maps (100,000
     // real servers of a re-apply at 10,000 services). Adds come in the desired order, removals sorted.
@@ -129,10 +134,20 @@ function planRealServers(
   }
 }
 
-/** Two neighbours with the same identity (lists sorted by compareRealServers). */
+/**
+ * Two neighbours with the same identity (lists sorted by compareRealServers, addresses in canonical text,
+ * so one identity is one text: compared as strings, not parsed as addresses).
+ */
 function hasDuplicates(rss: readonly RealServer[]): boolean {
-  for (let i = 1; i < rss.length; i++) if (compareRealServers(rss[i - 1]!, rss[i]!) === 0) return true;
+  for (let i = 1; i < rss.length; i++) if (rss[i - 1]!.port === rss[i]!.port && rss[i - 1]!.address === rss[i]!.address) return true;
   return false;
+}
+
+/** Same identities at the same places (the usual unchanged or re-weighted service): no ordering needed. */
+function sameIdentities(w: readonly RealServer[], h: readonly RealServer[]): boolean {
+  if (w.length !== h.length) return false;
+  for (let i = 0; i < w.length; i++) if (w[i]!.port !== h[i]!.port || w[i]!.address !== h[i]!.address) return false;
+  return true;
 }
 
 function drainsGracefully(vs: VirtualServer): boolean {
@@ -153,11 +168,15 @@ export function serviceSpec(vs: VirtualServer): ServiceSpec {
 export function serviceChanges(have: VirtualServer, want: VirtualServer): ServiceChange[] {
   const changes: ServiceChange[] = [];
   if (have.scheduler !== want.scheduler) changes.push('scheduler');
-  if (have.flags.join(',') !== want.flags.join(',')) changes.push('flags');
+  if (have.flags.length !== want.flags.length || have.flags.some((f, i) => f !== want.flags[i])) changes.push('flags');
   if (have.timeout !== want.timeout) changes.push('timeout');
   if (have.netmask !== want.netmask) changes.push('netmask');
   if (have.pe !== want.pe) changes.push('pe');
   return changes;
+}
+
+function sameRealServerValues(a: RealServer, b: RealServer): boolean {
+  return a.weight === b.weight && a.forward === b.forward && (a.upperThreshold ?? 0) === (b.upperThreshold ?? 0) && (a.lowerThreshold ?? 0) === (b.lowerThreshold ?? 0);
 }
 
 export function realServerChanges(have: RealServer, want: RealServer): RealServerChange[] {

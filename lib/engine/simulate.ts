@@ -17,11 +17,20 @@ const ERANGE = 34;
 const ENOSPC = 28;
 const ELOOP = 40;
 
-/** `known`, `knownIpsets`: virtual servers and sets to share objects with (observedFromModel). */
-export function applyOperationsToState(observed: ObservedState, ops: readonly Operation[], known?: readonly VirtualServer[], knownIpsets?: readonly IpsetState[]): ObservedState {
+/**
+ * `known`, `knownIpsets`: virtual servers and sets to share objects with; `knownCanonical`: they are
+ * canonical (observedFromModel).
+ */
+export function applyOperationsToState(
+  observed: ObservedState,
+  ops: readonly Operation[],
+  known?: readonly VirtualServer[],
+  knownIpsets?: readonly IpsetState[],
+  knownCanonical = false,
+): ObservedState {
   const m = modelFromObserved(observed);
   for (const op of ops) applyOperation(m, op);
-  return observedFromModel(m, known, knownIpsets);
+  return observedFromModel(m, known, knownIpsets, knownCanonical);
 }
 
 function refuse(op: Operation, errno: number, hint: string): never {

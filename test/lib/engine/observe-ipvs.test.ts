@@ -96,6 +96,13 @@ describe('readVirtualServers', () => {
     const report = await engine.apply(desired);
     expect(report.operations).to.deep.equal([]);
     expect(report.after.virtualServers.every((v) => desired.virtualServers.includes(v))).to.equal(true);
+    // What the engine produces says it is canonical (the planner and simulator then skip re-checking it),
+    // and is.
+    const read = await engine.observe('kube-ipvs0');
+    for (const o of [report.after, read]) {
+      expect(o.canonical).to.equal(true);
+      expect(o.virtualServers.every(isCanonicalVirtualServer)).to.equal(true);
+    }
   });
 
   it('an apply\'s record shares the desired objects, changed services included (partial sync)', async () => {
