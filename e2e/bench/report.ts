@@ -119,7 +119,8 @@ export function markdownReport(r: BenchResults): string {
     row('(b) C tools with addresses (+ ip -batch)', (s) => sec(s.cTools && cToolsMs(s.cTools, true))),
     row('**(a) / (b) with addresses** (like with like)', (s) => fmt(r.ratios[String(s.services)]?.['a/b_with_addresses'])),
     row('(a) / (b) without addresses (ours still adds them)', (s) => fmt(r.ratios[String(s.services)]?.['a/b_without_addresses'])),
-    row('(c) ours: re-apply, nothing changed', (s) => sec(s.ours?.reapplyUnchanged.ms)),
+    row('(c) ours: re-apply, nothing changed (median of the runs; all runs)', (s) =>
+      s.ours ? `${sec(s.ours.reapplyUnchanged.ms)} (${(s.ours.reapplyUnchanged.runsMs ?? [s.ours.reapplyUnchanged.ms]).map(sec).join(', ')})` : '—'),
     row('(c) netlink traffic (all reads)', (s) => msgs(s.ours?.reapplyUnchanged)),
     row('**(c) / (a)**', (s) => fmt(r.ratios[String(s.services)]?.['c/a'])),
     row('(d) one endpoint, partial sync', (s) => (s.ours ? `${s.ours.oneEndpointPartial.ms.toFixed(1)} ms` : '—')),
