@@ -17,8 +17,12 @@ import { compareRealServers, hostPort, isCanonicalVirtualServer, virtualServerKe
 import type { RealServer, VirtualServer } from '../state/types.js';
 import type { ConnectionCounts } from './observed.js';
 
-/** Services whose destinations are dumped per exchange (spread over the transport's dump sockets). */
-export const DESTINATION_DUMP_SLICE = 1000;
+/**
+ * Services whose destinations are dumped per exchange (spread over the transport's dump sockets). Small, so
+ * a slice's datagrams and decoded entries die young: with 1,000 they lived long enough to be promoted to
+ * V8's old generation, and a 10,000-service re-read in the VM peaked 10-15 MiB higher, for the same time.
+ */
+export const DESTINATION_DUMP_SLICE = 100;
 
 export interface IpvsRead {
   virtualServers: VirtualServer[];

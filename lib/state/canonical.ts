@@ -160,10 +160,19 @@ export function strictlyAscending(xs: readonly string[]): boolean {
   return true;
 }
 
+/** Sorted without duplicates: one sorted copy, duplicates dropped in place (no Set of 100,000 members). */
+function sortedUnique(xs: readonly string[]): string[] {
+  const out = [...xs].sort();
+  let n = 0;
+  for (let i = 0; i < out.length; i++) if (i === 0 || out[i] !== out[n - 1]) out[n++] = out[i]!;
+  out.length = n;
+  return out;
+}
+
 /** Canonical address text of an entry's addresses is the codec's job; here we sort and de-duplicate. */
 export function canonicalIpset(s: IpsetState): IpsetState {
   if (hasKeysInOrder(s, ipsetKeysOf(s)) && strictlyAscending(s.entries)) return s;
-  const out: IpsetState = { name: s.name, type: s.type, family: s.family, entries: [...new Set(s.entries)].sort() };
+  const out: IpsetState = { name: s.name, type: s.type, family: s.family, entries: sortedUnique(s.entries) };
   if (s.hashsize !== undefined) out.hashsize = s.hashsize;
   if (s.maxelem !== undefined) out.maxelem = s.maxelem;
   if (s.range !== undefined) out.range = s.range;

@@ -56,6 +56,9 @@ describe('canonical forms: identity when already canonical', () => {
     expect(canonicalIpset(unsorted).entries).to.deep.equal(['10.96.0.1,tcp:80', '10.96.0.2,tcp:80']);
     const twice = { ...s, entries: ['10.96.0.1,tcp:80', '10.96.0.1,tcp:80'] };
     expect(canonicalIpset(twice).entries).to.deep.equal(['10.96.0.1,tcp:80']);
+    const scattered = { ...s, entries: ['b', 'a', 'b', 'c', 'a', 'c', 'c'] };
+    expect(canonicalIpset(scattered).entries).to.deep.equal(['a', 'b', 'c']);
+    expect(scattered.entries, 'the input is not changed').to.deep.equal(['b', 'a', 'b', 'c', 'a', 'c', 'c']);
     const reordered = { type: s.type, name: s.name, family: s.family, entries: s.entries } as IpsetState;
     expect(Object.keys(canonicalIpset(reordered))).to.deep.equal(['name', 'type', 'family', 'entries']);
   });
