@@ -5,7 +5,7 @@
 // the destination takes the service's family; with a different family the kernel only accepts
 // IP_VS_CONN_F_TUNNEL. TUN_TYPE/TUN_PORT/TUN_FLAGS (Linux >= 5.3) are optional. Older kernels ignore
 // attribute types they do not know, so sending ADDR_FAMILY and the tunnel attributes is always safe.
-import { attr, attributeMap, NLA_HDRLEN, NLA_TYPE_MASK, read, type Attribute } from '../core/attributes.js';
+import { attr, attributeEnd, attributeMap, checkAttributePadding, NLA_HDRLEN, NLA_TYPE_MASK, read, type Attribute } from '../core/attributes.js';
 import { align4, getU16be, getU16le, getU32le } from '../core/bytes.js';
 import { NetlinkDecodeError } from '../core/errors.js';
 import { AF_INET, ipv4Text, type AddressFamily } from '../core/ip.js';
@@ -158,16 +158,14 @@ export function unpackDestinationWithoutCounters(buf: Uint8Array, serviceFamily?
   let sWeight = -1, nWeight = 0, sUpper = -1, nUpper = 0, sLower = -1, nLower = 0;
   let sActive = -1, nActive = 0, sInact = -1, nInact = 0, sPersist = -1, nPersist = 0;
   let sTunType = -1, nTunType = 0, sTunPort = -1, nTunPort = 0, sTunFlags = -1, nTunFlags = 0;
+  // attributeEnd and checkAttributePadding: scanAttributes' framing and errors (offsets into the nest),
+  // without its callback.
   let off = from;
   while (off + NLA_HDRLEN <= to) {
-    const len = getU16le(buf, off);
-    const rawType = getU16le(buf, off + 2);
-    if (len < NLA_HDRLEN || off + len > to) {
-      throw new NetlinkDecodeError(`bad nla_len ${len} for attribute type ${rawType & NLA_TYPE_MASK}`, off - from);
-    }
+    const end = attributeEnd(buf, off, to, -from);
     const s = off + NLA_HDRLEN;
-    const n = len - NLA_HDRLEN;
-    switch (rawType & NLA_TYPE_MASK) {
+    const n = end - s;
+    switch (getU16le(buf, off + 2) & NLA_TYPE_MASK) {
       case IPVS_DEST_ATTR_ADDR_FAMILY: if (sFamily < 0) { sFamily = s; nFamily = n; } break;
       case IPVS_DEST_ATTR_ADDR: if (sAddr < 0) { sAddr = s; nAddr = n; } break;
       case IPVS_DEST_ATTR_PORT: if (sPort < 0) { sPort = s; nPort = n; } break;
@@ -183,11 +181,9 @@ export function unpackDestinationWithoutCounters(buf: Uint8Array, serviceFamily?
       case IPVS_DEST_ATTR_TUN_FLAGS: if (sTunFlags < 0) { sTunFlags = s; nTunFlags = n; } break;
       default: break;
     }
-    off += align4(len);
+    off += align4(end - off);
   }
-  for (let i = off; i < to; i++) {
-    if (buf[i] !== 0) throw new NetlinkDecodeError(`${to - off} trailing bytes after attributes`, off - from);
-  }
+  checkAttributePadding(buf, off, to, -from);
 
   let family: number | undefined = serviceFamily;
   if (sFamily >= 0) family = getU16le(buf, sized(sFamily, nFamily, IPVS_DEST_ATTR_ADDR_FAMILY, 2, 'u16'));

@@ -108,18 +108,14 @@ function collect(messages: readonly NetlinkMessage[], cmd: number, o: ReplyOptio
   return out;
 }
 
-function expectCmd(p: GenlPayload, want: number, request: number): void {
-  expectCmdNumber(p.cmd, want, request);
-}
-
-function expectCmdNumber(cmd: number, want: number, request: number): void {
+function expectCmd(cmd: number, want: number, request: number): void {
   if (cmd !== want) {
     throw new NetlinkDecodeError(`${ipvsCommandName(request)} reply with command ${ipvsCommandName(cmd)}, want ${ipvsCommandName(want)}`, 0);
   }
 }
 
 function serviceEntry(p: GenlPayload, counters = true): IpvsServiceEntry {
-  expectCmd(p, IPVS_CMD_NEW_SERVICE, IPVS_CMD_GET_SERVICE);
+  expectCmd(p.cmd, IPVS_CMD_NEW_SERVICE, IPVS_CMD_GET_SERVICE);
   const nest = p.attrs.find((a) => a.type === IPVS_CMD_ATTR_SERVICE); // the first, as attributeMap keeps it
   if (!nest) throw new NetlinkDecodeError('NEW_SERVICE reply without IPVS_CMD_ATTR_SERVICE', 0);
   const attrs = read.nested(nest);
@@ -127,7 +123,7 @@ function serviceEntry(p: GenlPayload, counters = true): IpvsServiceEntry {
 }
 
 function destinationEntry(p: GenlPayload, serviceFamily: AddressFamily | undefined): IpvsDestinationEntry {
-  expectCmd(p, IPVS_CMD_NEW_DEST, IPVS_CMD_GET_DEST);
+  expectCmd(p.cmd, IPVS_CMD_NEW_DEST, IPVS_CMD_GET_DEST);
   const nest = p.attrs.find((a) => a.type === IPVS_CMD_ATTR_DEST); // no Map per destination
   if (!nest) throw new NetlinkDecodeError('NEW_DEST reply without IPVS_CMD_ATTR_DEST', 0);
   const attrs = read.nested(nest);
@@ -149,7 +145,7 @@ function destinationWithoutCounters(payload: Uint8Array, serviceFamily: AddressF
       nestEnd = end;
     }
   }, 0, GENL_HDRLEN);
-  expectCmdNumber(payload[0]!, IPVS_CMD_NEW_DEST, IPVS_CMD_GET_DEST);
+  expectCmd(payload[0]!, IPVS_CMD_NEW_DEST, IPVS_CMD_GET_DEST);
   if (nestStart < 0) throw new NetlinkDecodeError('NEW_DEST reply without IPVS_CMD_ATTR_DEST', 0);
   return unpackDestinationWithoutCounters(payload, serviceFamily, nestStart, nestEnd);
 }
@@ -195,7 +191,7 @@ function oneReply(messages: readonly NetlinkMessage[], request: number, reply: n
     throw new NetlinkDecodeError(`${ipvsCommandName(request)} answered with ${c.payloads.length} messages, want 1`, 0);
   }
   const p = c.payloads[0]!;
-  expectCmd(p, reply, request);
+  expectCmd(p.cmd, reply, request);
   return p;
 }
 
