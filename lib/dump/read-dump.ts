@@ -1,11 +1,11 @@
 // What `ipvs-proxier dump` shows: the canonical state (ledgers hidden unless asked) plus, for the text
 // view, IPVS version, connection counts and counters.
-import { canonicalState, realServerKey, virtualServerKey } from '../state/canonical.js';
+import { canonicalState, virtualServerKey } from '../state/canonical.js';
 import type { Counters, IpsetState, RealServerStats, State } from '../state/types.js';
 import type { IpvsStats } from '../../native-free-netlink/ipvs/types.js';
 import type { KernelEngine } from '../engine/engine.js';
 import { virtualServersFromKernel } from '../engine/engine.js';
-import { fromIpvsDestination } from '../kernel/ipvs-convert.js';
+import { destinationKey } from '../kernel/ipvs-convert.js';
 import { ledgerFromIpsets } from '../engine/ledger.js';
 import { ownedIptablesState } from '../iptables/owned.js';
 import { readIptables } from '../iptables/sync.js';
@@ -48,7 +48,7 @@ export async function readDump(engine: KernelEngine, interfaceName: string, with
       const dc = counters(d.stats.stats64 ?? d.stats.stats);
       if (dc) st.counters = dc;
       // Keyed by the destination itself: the state lists real servers sorted, the kernel newest first.
-      per.set(realServerKey(fromIpvsDestination(d.destination)), st);
+      per.set(destinationKey(d.destination), st);
     });
     realServerStats.set(key, per);
   });

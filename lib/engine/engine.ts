@@ -6,11 +6,11 @@ import { readIptables } from '../iptables/sync.js';
 import { ownedIptablesState } from '../iptables/owned.js';
 import { IpsetClient } from '../kernel/ipset-client.js';
 import { IpvsClient } from '../kernel/ipvs-client.js';
-import { fromIpvsDestination, serviceKeyOf } from '../kernel/ipvs-convert.js';
+import { destinationKey, serviceKeyOf } from '../kernel/ipvs-convert.js';
 import { LinkClient } from '../kernel/link-client.js';
 import type { NetlinkConnection, TransportCounters } from '../netlink/connection.js';
 import { newCounters, SocketTransport, type SocketTransportOptions } from '../netlink/socket-transport.js';
-import { canonicalState, realServerKey, virtualServerKey } from '../state/canonical.js';
+import { canonicalState, virtualServerKey } from '../state/canonical.js';
 import type { IpsetState, State, VirtualServer } from '../state/types.js';
 import type { ApplyOptions, ApplyReport, Engine, IpvsTimeoutSeconds } from './engine-api.js';
 import { executePlan, type Backends } from './execute.js';
@@ -98,7 +98,7 @@ export class KernelEngine implements Engine {
     const dests = await this.backends.ipvs.listDestinations(virtualServers.map((vs) => serviceKeyOf(virtualServerId(vs))), { counters: false });
     const connections = new Map<string, Map<string, number>>();
     virtualServers.forEach((vs, i) => {
-      connections.set(virtualServerKey(vs), new Map(dests[i]!.map((d) => [realServerKey(fromIpvsDestination(d.destination)), d.stats.activeConns + d.stats.inactiveConns])));
+      connections.set(virtualServerKey(vs), new Map(dests[i]!.map((d) => [destinationKey(d.destination), d.stats.activeConns + d.stats.inactiveConns])));
     });
     return connections;
   }

@@ -12,8 +12,8 @@
 //    own; the objects are never mutated (see canonical.ts).
 import type { IpvsDestinationEntry } from '../../native-free-netlink/ipvs/types.js';
 import type { IpvsClient, IpvsServiceWithDestinations } from '../kernel/ipvs-client.js';
-import { fromIpvsDestination, fromIpvsService, realServerIsDestination } from '../kernel/ipvs-convert.js';
-import { compareRealServers, hostPort, isCanonicalVirtualServer, virtualServerKey } from '../state/canonical.js';
+import { destinationKey, fromIpvsDestination, fromIpvsService, realServerIsDestination } from '../kernel/ipvs-convert.js';
+import { compareRealServers, isCanonicalVirtualServer, virtualServerKey } from '../state/canonical.js';
 import type { RealServer, VirtualServer } from '../state/types.js';
 import type { ConnectionCounts } from './observed.js';
 
@@ -46,19 +46,20 @@ function addService(s: Pick<IpvsServiceWithDestinations, 'service' | 'destinatio
   let perRs: Map<string, number> | undefined;
   for (const d of s.destinations) {
     const conns = d.stats.activeConns + d.stats.inactiveConns;
-    if (conns > 0) (perRs ??= new Map()).set(hostPort(d.destination.address, d.destination.port), conns);
+    if (conns > 0) (perRs ??= new Map()).set(destinationKey(d.destination), conns);
   }
   if (perRs) out.connections.set(key, perRs);
+  // A held object is handed back only when canonical, and only when its real servers are the listed ones.
   const held = known?.byKey.get(key);
+  const candidate = held !== undefined && sameServiceFields(held, spec) && (known!.canonical || isCanonicalVirtualServer(held)) ? held : undefined;
   // The common case of a re-read, an unchanged service: compared in place, without real server objects
   // or a sort (100,000 of them at 10,000 services).
-  if (held && sameServiceFields(held, spec) && heldInKernelOrder(held.realServers, s.destinations) && (known!.canonical || isCanonicalVirtualServer(held))) {
-    out.virtualServers.push(held);
+  if (candidate && heldInKernelOrder(candidate.realServers, s.destinations)) {
+    out.virtualServers.push(candidate);
     return;
   }
   const realServers = s.destinations.map((d) => fromIpvsDestination(d.destination)).sort(compareRealServers);
-  const vs: VirtualServer = { ...spec, realServers };
-  out.virtualServers.push(held && sameVirtualServer(held, vs) && (known!.canonical || isCanonicalVirtualServer(held)) ? held : vs);
+  out.virtualServers.push(candidate && sameRealServers(candidate.realServers, realServers) ? candidate : { ...spec, realServers });
 }
 
 /**
@@ -81,9 +82,11 @@ function heldInKernelOrder(held: readonly RealServer[], listed: readonly IpvsDes
 
 /** Equal values, the real servers included (`held` canonical: the caller checks). */
 export function sameVirtualServer(held: VirtualServer, read: VirtualServer): boolean {
-  if (!sameServiceFields(held, read)) return false;
-  if (held.realServers.length !== read.realServers.length) return false;
-  return held.realServers.every((r, i) => sameRealServer(r, read.realServers[i]!));
+  return sameServiceFields(held, read) && sameRealServers(held.realServers, read.realServers);
+}
+
+function sameRealServers(held: readonly RealServer[], read: readonly RealServer[]): boolean {
+  return held.length === read.length && held.every((r, i) => sameRealServer(r, read[i]!));
 }
 
 function sameServiceFields(held: VirtualServer, read: Omit<VirtualServer, 'realServers'>): boolean {

@@ -1,7 +1,7 @@
 // The IPVS part of a plan: virtual servers added, adopted, updated in place and removed, and their real
 // servers. Only desired or owned virtual servers are looked at; foreign ones never reach an operation.
 import {
-  canonicalVirtualServer, compareRealServers, compareVirtualServers, realServerKey, virtualServerKey,
+  canonicalVirtualServer, compareRealServers, compareVirtualServers, realServerKey, sameRealServerIdentity, virtualServerKey,
 } from '../state/canonical.js';
 import type { RealServer, VirtualServer } from '../state/types.js';
 import { ledgerEntryFor, ledgerEntryForKey, virtualServerIdFromKey, type VirtualServerId } from './ledger.js';
@@ -105,15 +105,14 @@ function planRealServers(
       else b.push('rsAdd', { kind: 'rs-add', service, realServer: rs });
     }
     leaving.push(...h.filter((rs) => !wanted.has(realServerKey(rs))));
-  } else if (sameIdentities(w, h)) {
-    for (let i = 0; i < w.length; i++) changed(w[i]!, h[i]!);
   } else {
     // Both lists are canonical, so sorted by compareRealServers: one merge walk, no keys or maps (100,000
     // real servers of a re-apply at 10,000 services). Adds come in the desired order, removals sorted.
+    // The usual pair is one real server on both sides: known equal without parsing the addresses.
     let i = 0;
     let j = 0;
     while (i < w.length || j < h.length) {
-      const c = i >= w.length ? 1 : j >= h.length ? -1 : compareRealServers(w[i]!, h[j]!);
+      const c = i >= w.length ? 1 : j >= h.length ? -1 : sameRealServerIdentity(w[i]!, h[j]!) ? 0 : compareRealServers(w[i]!, h[j]!);
       if (c < 0) b.push('rsAdd', { kind: 'rs-add', service, realServer: w[i++]! });
       else if (c > 0) leaving.push(h[j++]!);
       else changed(w[i++]!, h[j++]!);
@@ -134,20 +133,10 @@ function planRealServers(
   }
 }
 
-/**
- * Two neighbours with the same identity (lists sorted by compareRealServers, addresses in canonical text,
- * so one identity is one text: compared as strings, not parsed as addresses).
- */
+/** Two neighbours with the same identity (lists sorted by compareRealServers, addresses canonical). */
 function hasDuplicates(rss: readonly RealServer[]): boolean {
-  for (let i = 1; i < rss.length; i++) if (rss[i - 1]!.port === rss[i]!.port && rss[i - 1]!.address === rss[i]!.address) return true;
+  for (let i = 1; i < rss.length; i++) if (sameRealServerIdentity(rss[i - 1]!, rss[i]!)) return true;
   return false;
-}
-
-/** Same identities at the same places (the usual unchanged or re-weighted service): no ordering needed. */
-function sameIdentities(w: readonly RealServer[], h: readonly RealServer[]): boolean {
-  if (w.length !== h.length) return false;
-  for (let i = 0; i < w.length; i++) if (w[i]!.port !== h[i]!.port || w[i]!.address !== h[i]!.address) return false;
-  return true;
 }
 
 function drainsGracefully(vs: VirtualServer): boolean {

@@ -3,7 +3,7 @@
 // It refuses what the kernel refuses, with the errno the kernel returns, so an ordering mistake in a plan
 // shows up here instead of halfway through a real apply.
 import { EBUSY, EEXIST, EINVAL, ENODEV, ENOENT, ESRCH, EADDRNOTAVAIL } from '../../native-free-netlink/core/errno.js';
-import { canonicalRealServer, virtualServerKey } from '../state/canonical.js';
+import { canonicalRealServer, sameRealServerIdentity, virtualServerKey } from '../state/canonical.js';
 import type { IpsetState, RealServer, VirtualServer } from '../state/types.js';
 import { KernelError } from '../kernel/kernel-error.js';
 import { swappable } from './ipset-compatibility.js';
@@ -115,9 +115,7 @@ export function applyOperation(m: KernelModel, op: Operation): void {
       const key = virtualServerKey(op.service as VirtualServer);
       const vs = m.virtualServers.get(key);
       if (!vs) refuse(op, ESRCH, 'no such virtual server');
-      // Same identity as realServerKey() (address text and port), without building a key per comparison.
-      const { address, port } = op.realServer;
-      const at = vs.realServers.findIndex((rs) => rs.port === port && rs.address === address);
+      const at = vs.realServers.findIndex((rs) => sameRealServerIdentity(rs, op.realServer));
       const exists = at >= 0;
       const others = exists ? vs.realServers.filter((_, i) => i !== at) : vs.realServers;
       if (op.kind === 'rs-add' && exists) refuse(op, EEXIST, 'real server exists');

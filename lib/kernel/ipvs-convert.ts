@@ -1,6 +1,7 @@
 // Between the codec's IPVS values (numbers, as the kernel has them) and the state format (ipvsadm's
 // names). Pure; the round trip state -> codec -> state is the identity on canonical states.
 import { AF_INET, AF_INET6 } from '../../native-free-netlink/core/ip.js';
+import { hostPort } from '../state/canonical.js';
 import type { IpvsDestination, IpvsService, IpvsServiceKey } from '../../native-free-netlink/ipvs/types.js';
 import type { ForwardMethod, Protocol, RealServer, ServiceFlag, VirtualServer } from '../state/types.js';
 import type { VirtualServerId } from '../engine/ledger.js';
@@ -129,4 +130,9 @@ export function fromIpvsDestination(d: IpvsDestination): RealServer {
 export function realServerIsDestination(rs: RealServer, d: IpvsDestination): boolean {
   return rs.address === d.address && rs.port === d.port && rs.weight === d.weight && rs.forward === (FORWARDS[d.forward & 0x7] ?? 'masq')
     && (rs.upperThreshold ?? 0) === d.upperThreshold && (rs.lowerThreshold ?? 0) === d.lowerThreshold;
+}
+
+/** realServerKey(fromIpvsDestination(d)), without making the real server (connection counts are keyed so). */
+export function destinationKey(d: IpvsDestination): string {
+  return hostPort(d.address, d.port);
 }

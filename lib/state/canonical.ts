@@ -21,6 +21,14 @@ export function realServerKey(rs: RealServer): string {
   return hostPort(rs.address, rs.port);
 }
 
+/**
+ * realServerKey(a) === realServerKey(b), without building the keys: for canonical address text (one text
+ * per address), the same address text and port.
+ */
+export function sameRealServerIdentity(a: RealServer, b: RealServer): boolean {
+  return a.port === b.port && a.address === b.address;
+}
+
 export function hostPort(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
