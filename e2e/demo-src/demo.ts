@@ -2,10 +2,11 @@
 // kernel. Inside the VM: a node network with "pods" (namespaces answering with their names), the stand-in
 // API server loaded with the httpd and NodePort examples, the proxier itself (the real command, as the
 // DaemonSet runs it), then `ipvsadm -Ln` and real requests through a ClusterIP and a NodePort.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startNodeChild, stopChild, waitForChild, type Child } from './child.js';
 import { httpSpread, inNetns, setupNodeNetwork, startPodServers, teardownNodeNetwork } from '../traffic/index.js';
 
 const repo = process.cwd();
@@ -16,39 +17,20 @@ function sh(argv: string[]): string {
   return (r.stdout ?? '') + (r.stderr ?? '');
 }
 
-/** Starts a process and resolves with its first stdout line. */
-function startWithFirstLine(argv: string[]): Promise<{ child: ChildProcess; line: string }> {
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stderr!.resume();
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) resolve({ child, line: buf.slice(0, nl) });
-    });
-    child.once('exit', (code) => reject(new Error(`${argv.join(' ')} exited with ${code} before it was ready`)));
-  });
-}
+// Bounds of the waits. Under TCG emulation on a loaded 2-core host the first sync took up to ~40 s.
+const API_SERVER_START_MS = 60_000;
+const FIRST_SYNC_MS = 180_000;
 
-async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    try {
-      if ((await fetch(url)).status === 200) return;
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
+/** The launcher's V8 flags (lib/cli/node-flags), so the proxier runs as the DaemonSet's image runs it. */
+function nodeFlags(): string[] {
+  return readFileSync(join(repo, 'lib/cli/node-flags'), 'utf8').trim().split(/\s+/).filter(Boolean);
 }
 
 async function main(): Promise<number> {
   const work = mkdtempSync(join(tmpdir(), 'ipvs-demo-'));
   const kubeconfig = join(work, 'kubeconfig');
-  let apiserver: ChildProcess | undefined;
-  let proxier: ChildProcess | undefined;
+  let apiserver: Child | undefined;
+  let proxier: Child | undefined;
   let failures = 0;
   try {
     say('node network: node 192.168.122.10, pods on cbr0 10.244.1.0/24, an outside client 192.168.122.20');
@@ -63,27 +45,30 @@ async function main(): Promise<number> {
     const servers = await startPodServers(pods.map((p) => ({ netns: p.name, tcpPorts: [p.port] })));
 
     say('stand-in API server with e2e/examples/{node,httpd,nodeport}.yaml');
-    const api = await startWithFirstLine([
-      'node', join(repo, 'dist/e2e/apiserver-src/main.js'),
+    apiserver = startNodeChild('the stand-in API server', join(repo, 'dist/e2e/apiserver-src/main.js'), [
       '--objects', join(repo, 'e2e/examples/node.yaml'),
       '--objects', join(repo, 'e2e/examples/httpd.yaml'),
       '--objects', join(repo, 'e2e/examples/nodeport.yaml'),
       '--port', '0', '--kubeconfig-out', kubeconfig,
     ]);
-    apiserver = api.child;
-    const base = api.line.replace(/^listening on /, '');
-    console.log(api.line);
+    const api = apiserver;
+    // Its first stdout line is "listening on URL" once it serves.
+    const listening = await waitForChild(api, 'the API server to listen', API_SERVER_START_MS, async () => api.tail().find((l) => l.startsWith('listening on ')));
+    const base = listening.replace(/^listening on /, '');
+    console.log(listening);
     const svc = (await (await fetch(`${base}/api/v1/namespaces/default/services/httpd`)).json()) as { spec: { clusterIP: string } };
     const clusterIP = svc.spec.clusterIP;
     console.log(`Service default/httpd has ClusterIP ${clusterIP} (allocated by the API server); web-nodeport has nodePort 31122`);
 
     say('ipvs-proxier --kubeconfig ... --hostname-override node-1 --cluster-cidr 10.244.0.0/16');
-    proxier = spawn('node', [join(repo, 'dist/lib/cli/main.js'), '--kubeconfig', kubeconfig, '--hostname-override', 'node-1', '--cluster-cidr', '10.244.0.0/16', '--healthz-bind-address', '127.0.0.1:10256', '-v', '2'], {
-      stdio: ['ignore', 'inherit', 'pipe'],
+    proxier = startNodeChild('ipvs-proxier', join(repo, 'dist/lib/cli/main.js'), ['--kubeconfig', kubeconfig, '--hostname-override', 'node-1', '--cluster-cidr', '10.244.0.0/16', '--healthz-bind-address', '127.0.0.1:10256', '-v', '2'], {
       env: { ...process.env, IPVS_PROXIER_LOG_FORMAT: 'text' },
+      nodeFlags: nodeFlags(),
+      onLine: (l) => {
+        if (/info|warn|error/.test(l)) process.stdout.write(`  [proxier] ${l}\n`);
+      },
     });
-    proxier.stderr!.on('data', (d: Buffer) => process.stdout.write(d.toString().split('\n').filter((l) => /info|warn|error/.test(l)).map((l) => `  [proxier] ${l}\n`).join('')));
-    await waitHealthy('http://127.0.0.1:10256/healthz', 120_000);
+    await waitForChild(proxier, 'the first sync (/healthz 200 on 127.0.0.1:10256)', FIRST_SYNC_MS, async () => ((await fetch('http://127.0.0.1:10256/healthz')).status === 200 ? true : undefined));
     console.log('proxier /healthz: 200 (first sync done)');
 
     say('ipvsadm -Ln');
@@ -100,12 +85,11 @@ async function main(): Promise<number> {
     failures = a.total - a.ok + (b.total - b.ok);
     await servers.stop();
   } finally {
-    proxier?.kill('SIGTERM');
-    if (proxier) await new Promise((r) => proxier!.once('exit', r));
+    if (proxier) await stopChild(proxier);
     say('ipvs-proxier --cleanup');
-    process.stdout.write(sh(['node', join(repo, 'dist/lib/cli/main.js'), '--cleanup']));
+    process.stdout.write(sh([process.execPath, join(repo, 'dist/lib/cli/main.js'), '--cleanup']));
     process.stdout.write(sh(['ipvsadm', '-Ln']));
-    apiserver?.kill('SIGTERM');
+    if (apiserver) await stopChild(apiserver);
     teardownNodeNetwork();
   }
   say(failures === 0 ? 'demo OK: every request was answered through IPVS' : `demo FAILED: ${failures} requests not answered`);
