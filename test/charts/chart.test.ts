@@ -1,24 +1,26 @@
-// charts/ipvs-proxier, rendered offline by test/charts/render.sh (Helm's engine reimplemented: no helm
-// binary here), parsed, and checked: the DaemonSet's flags, privileges, probes and volumes, the RBAC, the
-// metrics Service/ServiceMonitor, and the PrometheusRule (its expressions here, its behaviour with
-// promtool and test/charts/alerts-test.yaml). Skipped, saying why, when Go/sprig are not installed;
-// yamllint and promtool checks are skipped one by one when those tools are missing.
+// charts/ipvs-proxier, rendered by the real Helm 4 (e2e/helm template; NOTES.txt through a client-only
+// `helm install --dry-run`), parsed, and checked: `helm lint --strict`, the DaemonSet's flags, privileges,
+// probes and volumes, the RBAC, the metrics Service/ServiceMonitor, and the PrometheusRule (its expressions
+// here, its behaviour with promtool and test/charts/alerts-test.yaml). Helm, promtool and yamllint are
+// installed by e2e/setup: when one is missing its tests fail, saying so, rather than skip.
 import { expect } from 'chai';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import {
+  CHART,
   CHART_TESTS,
-  INSTALL_HINT,
   REPO,
   type K8sObject,
-  onPath,
+  helm,
   only,
   parseManifests,
   render,
+  renderNotes,
   renderRaw,
-  rendererToolsMissing,
+  requireHelm4,
+  requireOnPath,
   runTool,
 } from './helpers.js';
 
@@ -62,6 +64,7 @@ function flat(expr: string): string {
 }
 
 function yamllint(text: string): void {
+  requireOnPath('yamllint', 'yamllint');
   const dir = mkdtempSync(join(tmpdir(), 'chart-lint-'));
   try {
     const file = join(dir, 'rendered.yaml');
@@ -74,17 +77,53 @@ function yamllint(text: string): void {
   }
 }
 
-describe('charts/ipvs-proxier (rendered offline)', function () {
-  // The first render builds the Go renderer (~20 s cold); every later one takes ~50 ms.
-  this.timeout(300_000);
+describe('charts/ipvs-proxier (rendered by Helm 4)', function () {
+  // One helm run takes ~0.1-0.3 s; this bounds a hung one (helm itself is killed after 120 s).
+  this.timeout(150_000);
 
   before(function () {
-    const missing = rendererToolsMissing();
-    if (missing) {
-      console.log(`      SKIPPED: ${missing}; to run these tests, ${INSTALL_HINT}`);
-      this.skip();
-    }
-    render();
+    requireHelm4();
+  });
+
+  describe('helm lint --strict', function () {
+    it('passes with the default values and with monitoring on', function () {
+      for (const values of [undefined, MONITORING_VALUES]) {
+        const r = helm(['lint', '--strict', CHART], values);
+        expect(r.status, r.stdout + r.stderr).to.equal(0);
+        expect(r.stdout).to.contain('1 chart(s) linted, 0 chart(s) failed');
+      }
+    });
+
+    it('fails on values that give objects invalid names (strict turns the warning into a failure)', function () {
+      const r = helm(['lint', '--strict', CHART], { fullnameOverride: 'Bad_Name' });
+      expect(r.status).to.equal(1);
+      expect(r.stdout).to.contain('object name does not conform to Kubernetes naming requirements: "Bad_Name"');
+    });
+
+    it("reports a values file that breaks the chart's required rule, and helm template refuses it", function () {
+      const dir = mkdtempSync(join(tmpdir(), 'chart-bad-values-'));
+      try {
+        const bad = join(dir, 'bad-values.yaml');
+        writeFileSync(bad, 'serviceAccount:\n  create: false\n');
+        const message = 'serviceAccount.name is required when serviceAccount.create is false';
+        // Lint renders in Helm's lint mode, where required and fail only log (and do not fail the lint).
+        const lint = helm(['lint', '--strict', CHART], bad);
+        expect(lint.stdout + lint.stderr).to.contain(message);
+        const template = renderRaw(bad);
+        expect(template.status).to.equal(1);
+        expect(template.stderr).to.contain(`Error: execution error at (ipvs-proxier/templates/daemonset.yaml`);
+        expect(template.stderr).to.contain(message);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  it("refuses a Kubernetes older than Chart.yaml's kubeVersion (>=1.21)", function () {
+    const old = renderRaw(undefined, ['--kube-version', '1.20.15']);
+    expect(old.status).to.equal(1);
+    expect(old.stderr).to.contain('chart requires kubeVersion: >=1.21.0-0 which is incompatible with Kubernetes v1.20.15');
+    expect(renderRaw(undefined, ['--kube-version', '1.35.0']).status).to.equal(0);
   });
 
   describe('with default values', function () {
@@ -184,10 +223,6 @@ describe('charts/ipvs-proxier (rendered offline)', function () {
     });
 
     it('passes yamllint', function () {
-      if (!onPath('yamllint')) {
-        console.log(`      SKIPPED: yamllint is not installed; ${INSTALL_HINT}`);
-        this.skip();
-      }
       yamllint(text);
     });
   });
@@ -407,20 +442,13 @@ describe('charts/ipvs-proxier (rendered offline)', function () {
     });
 
     it('passes yamllint', function () {
-      if (!onPath('yamllint')) {
-        console.log(`      SKIPPED: yamllint is not installed; ${INSTALL_HINT}`);
-        this.skip();
-      }
       yamllint(text);
     });
 
     describe('promtool', function () {
       let dir: string;
       before(function () {
-        if (!onPath('promtool')) {
-          console.log(`      SKIPPED: promtool is not installed (Debian package prometheus); ${INSTALL_HINT}`);
-          this.skip();
-        }
+        requireOnPath('promtool', 'prometheus');
         dir = mkdtempSync(join(tmpdir(), 'chart-rules-'));
         // JSON is YAML: the groups exactly as the PrometheusRule carries them.
         writeFileSync(join(dir, 'rules.yaml'), JSON.stringify({ groups: only(objects, 'PrometheusRule').spec.groups }, null, 1));
@@ -444,11 +472,8 @@ describe('charts/ipvs-proxier (rendered offline)', function () {
     });
   });
 
-  describe('NOTES.txt', function () {
-    const notesOf = (values?: object) => {
-      const out = render(values, ['--notes']);
-      return out.slice(out.indexOf('# NOTES.txt\n'));
-    };
+  describe('NOTES.txt (as helm install prints it)', function () {
+    const notesOf = renderNotes;
 
     it('tells how to check a node with ipvsadm, how to uninstall, and that --cleanup exists', function () {
       const notes = notesOf();
@@ -478,7 +503,7 @@ describe('charts/ipvs-proxier (rendered offline)', function () {
   });
 });
 
-// Needs no renderer: the chart's README documents every value and every alert.
+// Needs no Helm: the chart's README documents every value and every alert.
 describe('charts/ipvs-proxier/README.md', function () {
   it('documents every value of values.yaml', function () {
     const chart = join(REPO, 'charts/ipvs-proxier');

@@ -1,7 +1,10 @@
-// Rendering charts offline for the tests: test/charts/render.sh (our Go implementation of Helm's engine,
-// built on first use) plus YAML parsing and the tool checks that decide whether a test runs or is skipped.
+// The chart tests' access to the real Helm 4 (e2e/helm, installed into .tools/kube/ by e2e/setup):
+// `helm template` for the manifests, `helm install --dry-run=client -o json` for the rendered NOTES.txt
+// (`helm template` never renders NOTES; a client-only dry run does, without contacting a cluster), and
+// `helm lint --strict`. Plus YAML parsing and the checks that the tools setup installs are there: a missing
+// one fails the tests with the hint to run e2e/setup, it does not skip them.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,60 +13,83 @@ import { parseAllDocuments, stringify } from 'yaml';
 /** The repository root (this file runs as dist/test/charts/helpers.js). */
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const CHART_TESTS = join(REPO, 'test/charts');
-const RENDER_SH = join(CHART_TESTS, 'render.sh');
+export const CHART = join(REPO, 'charts/ipvs-proxier');
+const HELM = join(REPO, 'e2e/helm');
+/** The release name and namespace every render uses (`helm template`'s own default name). */
+export const RELEASE = 'release-name';
+export const NAMESPACE = 'default';
+
+export const INSTALL_HINT = 'run e2e/setup (installs Helm 4 into .tools/kube/ and the Debian packages in test/charts/APT-PACKAGES)';
 
 /** A rendered Kubernetes object; the tests walk it freely. */
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; [k: string]: any }; [k: string]: any };
 
-export function onPath(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
-}
-
-/** Why the renderer cannot be built here, or null when it can. */
-export function rendererToolsMissing(): string | null {
-  if (!onPath('go')) return 'Go is not installed (Debian package golang-go)';
-  if (!existsSync('/usr/share/gocode/src/github.com/Masterminds/sprig')) {
-    return 'sprig is not installed (Debian package golang-github-masterminds-sprig-dev)';
-  }
-  if (!existsSync('/usr/share/gocode/src/gopkg.in/yaml.v2')) return 'yaml.v2 is not installed (golang-gopkg-yaml.v2-dev)';
-  return null;
-}
-
-export const INSTALL_HINT = 'run test/charts/setup.sh (installs the packages listed in test/charts/APT-PACKAGES)';
-
-export interface RenderResult {
+export interface ToolResult {
   status: number;
   stdout: string;
   stderr: string;
 }
 
-/**
- * Renders a chart (charts/ipvs-proxier unless --chart is among the flags) with the given values laid over
- * its values.yaml. Values may be an object (written as YAML) or the path of a values file.
- */
-export function renderRaw(values: object | string | undefined, flags: string[] = []): RenderResult {
+/** Runs a tool, returning its exit status and output (never throws on a non-zero exit). */
+export function runTool(command: string, args: string[], cwd?: string): ToolResult {
+  const r = spawnSync(command, args, { encoding: 'utf8', cwd, timeout: 60_000 });
+  if (r.error) throw new Error(`running ${command} ${args.join(' ')}: ${r.error.message}`);
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Throws, saying how to install it, unless e2e/helm runs Helm 4. */
+export function requireHelm4(): void {
+  const r = runTool(HELM, ['version', '--short']);
+  // Exit 127 is e2e/helm's own "not installed: run e2e/setup".
+  if (r.status !== 0) throw new Error(`e2e/helm version exited ${r.status}: ${r.stderr.trim()}${r.status === 127 ? '' : `; ${INSTALL_HINT}`}`);
+  if (!r.stdout.startsWith('v4.')) throw new Error(`e2e/helm is ${r.stdout.trim()}, not Helm 4; ${INSTALL_HINT}`);
+}
+
+/** Throws, saying how to install it, unless command is on PATH. */
+export function requireOnPath(command: string, debianPackage: string): void {
+  if (spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status !== 0) {
+    throw new Error(`${command} is not installed (Debian package ${debianPackage}); ${INSTALL_HINT}`);
+  }
+}
+
+/** Runs e2e/helm with args, and -f for the values (an object written as YAML, or a values file's path). */
+export function helm(args: string[], values?: object | string): ToolResult {
   const dir = mkdtempSync(join(tmpdir(), 'chart-values-'));
   try {
-    const args: string[] = [];
-    if (typeof values === 'string') args.push(values);
+    const valueArgs: string[] = [];
+    if (typeof values === 'string') valueArgs.push('-f', values);
     else if (values !== undefined) {
       const file = join(dir, 'values.yaml');
       writeFileSync(file, stringify(values));
-      args.push(file);
+      valueArgs.push('-f', file);
     }
-    const r = spawnSync(RENDER_SH, [...args, ...flags], { encoding: 'utf8', cwd: REPO, timeout: 300_000 });
-    if (r.error) throw r.error;
+    const r = spawnSync(HELM, [...args, ...valueArgs], { encoding: 'utf8', cwd: REPO, timeout: 120_000 });
+    if (r.error) throw new Error(`running e2e/helm ${args.join(' ')}: ${r.error.message}`);
     return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/** `helm template` of charts/ipvs-proxier with the values laid over its values.yaml; extra flags appended. */
+export function renderRaw(values?: object | string, flags: string[] = []): ToolResult {
+  return helm(['template', RELEASE, CHART, '--namespace', NAMESPACE, ...flags], values);
+}
+
 /** Renders and fails loudly on a template error. */
 export function render(values?: object | string, flags: string[] = []): string {
   const r = renderRaw(values, flags);
-  if (r.status !== 0) throw new Error(`render.sh exited ${r.status}: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`helm template exited ${r.status}: ${r.stderr}`);
   return r.stdout;
+}
+
+/** NOTES.txt as `helm install` would print it, from a client-only dry run (no cluster contacted). */
+export function renderNotes(values?: object): string {
+  const r = helm(['install', RELEASE, CHART, '--namespace', NAMESPACE, '--dry-run=client', '--output', 'json'], values);
+  if (r.status !== 0) throw new Error(`helm install --dry-run=client exited ${r.status}: ${r.stderr}`);
+  const notes = (JSON.parse(r.stdout) as { info?: { notes?: unknown } }).info?.notes;
+  if (typeof notes !== 'string') throw new Error('helm install --dry-run=client -o json: the release has no info.notes');
+  return notes;
 }
 
 /** Every document of a multi-document YAML text; duplicate keys and syntax errors throw. */
@@ -78,11 +104,4 @@ export function only(objects: K8sObject[], kind: string): K8sObject {
   const found = objects.filter((o) => o.kind === kind);
   if (found.length !== 1) throw new Error(`expected one ${kind}, found ${found.length}`);
   return found[0]!;
-}
-
-/** Runs a tool, returning its exit status and output (never throws on a non-zero exit). */
-export function runTool(command: string, args: string[], cwd?: string): RenderResult {
-  const r = spawnSync(command, args, { encoding: 'utf8', cwd, timeout: 60_000 });
-  if (r.error) throw r.error;
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# test/charts/setup.sh: installs what the chart tests need (test/charts/APT-PACKAGES: Go and sprig for the
-# renderer, promtool, yamllint) when missing, and builds the renderer. Idempotent; run as root.
+# test/charts/setup.sh: installs the Debian packages the chart tests need besides Helm
+# (test/charts/APT-PACKAGES: prometheus for promtool, yamllint) when missing. Idempotent; run as root.
+# Helm itself comes from e2e/install-kube-tools; e2e/setup runs both.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 need=()
@@ -14,5 +15,3 @@ if [ ${#need[@]} -gt 0 ]; then
   # --no-install-recommends: promtool comes with prometheus; its web UI assets and exporters are not needed.
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-# Build the renderer now rather than inside the first test (a cold build takes ~20 s).
-"$here/render.sh" > /dev/null

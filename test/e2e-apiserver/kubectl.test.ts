@@ -1,26 +1,32 @@
-// The real kubectl against the stand-in server: create -f, get -o wide,
-// replace -f, delete. Skipped when there is no kubectl on PATH.
-// e2e/apiserver-src/kubectl-smoke runs a longer version of this against
-// every kubectl version the machine has.
+// The real kubectl (e2e/kubectl: kubectl 1.35, installed by e2e/setup) against
+// the stand-in server: create -f, get -o wide, replace -f, delete. Fails, saying
+// to run e2e/setup, when it is not installed.
+// e2e/apiserver-src/kubectl-smoke runs a longer version of this.
 
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SERVICES } from '../../e2e/apiserver-src/resource-types.js';
 import { startServer, type RunningServer } from './helpers.js';
 
 const run = promisify(execFile);
+// This file runs as dist/test/e2e-apiserver/kubectl.test.js.
+const KUBECTL = resolve(dirname(fileURLToPath(import.meta.url)), '../../../e2e/kubectl');
 
-async function kubectlAvailable(): Promise<boolean> {
+/** Throws, with e2e/kubectl's own "run e2e/setup" message, unless kubectl 1.35 runs. */
+async function requireKubectl(): Promise<void> {
+  let stdout: string;
   try {
-    await run('kubectl', ['version', '--client'], { timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
+    ({ stdout } = await run(KUBECTL, ['version', '--client'], { timeout: 10_000 }));
+  } catch (e) {
+    const err = e as { code?: unknown; stderr?: string; message: string };
+    throw new Error(`e2e/kubectl version --client failed (exit ${String(err.code)}): ${err.stderr?.trim() || err.message}`);
   }
+  expect(stdout, 'e2e/kubectl version --client').to.match(/^Client Version: v1\.35\./m);
 }
 
 const SERVICE_YAML = (targetPort: number) => `apiVersion: v1
@@ -40,7 +46,7 @@ describe('e2e apiserver: kubectl', function () {
   let dir: string;
 
   before(async function () {
-    if (!(await kubectlAvailable())) this.skip();
+    await requireKubectl();
     running = await startServer();
     dir = await mkdtemp(join(tmpdir(), 'e2e-apiserver-kubectl-'));
     await writeFile(join(dir, 'svc.yaml'), SERVICE_YAML(8080));
@@ -52,7 +58,7 @@ describe('e2e apiserver: kubectl', function () {
   });
 
   const kubectl = async (...args: string[]) =>
-    (await run('kubectl', ['--kubeconfig', running.kubeconfigPath, '--cache-dir', join(dir, 'cache'), ...args], { timeout: 20_000 })).stdout;
+    (await run(KUBECTL, ['--kubeconfig', running.kubeconfigPath, '--cache-dir', join(dir, 'cache'), ...args], { timeout: 20_000 })).stdout;
 
   it('creates, lists, replaces and deletes a Service', async () => {
     expect(await kubectl('create', '-f', join(dir, 'svc.yaml'))).to.contain('service/smoke created');
