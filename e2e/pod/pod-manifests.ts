@@ -1,0 +1,111 @@
+// What a kubelet would run on one node, from the chart's rendered output (pure, for the pod suite):
+// - the DaemonSet's pod template as a Pod bound to the node. Debian's podman 4.3 cannot `kube play` a
+//   DaemonSet ("does not contain any supported kube kind"), so the suite plays its template, unchanged,
+//   as the Pod the DaemonSet controller would create for that node;
+// - the one-shot cleanup pod that NOTES.txt tells operators to run after `helm uninstall` (its
+//   `kubectl run ... --overrides='{...}'` line), as the Pod that command creates.
+import { parseAllDocuments } from 'yaml';
+
+export interface PodManifest {
+  apiVersion: 'v1';
+  kind: 'Pod';
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: PodSpec;
+}
+
+export interface PodSpec {
+  nodeName?: string;
+  restartPolicy?: string;
+  containers: ContainerSpec[];
+  [field: string]: unknown;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  [field: string]: unknown;
+}
+
+export interface Probe {
+  httpGet?: { path?: string; port: number | string; host?: string; scheme?: string };
+  [field: string]: unknown;
+}
+
+interface DaemonSet {
+  kind: 'DaemonSet';
+  metadata: { name: string; namespace?: string };
+  spec: { template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec } };
+}
+
+/** Every document of `helm template` output that is an object. */
+export function manifestObjects(text: string): Array<{ kind?: string; [k: string]: unknown }> {
+  return parseAllDocuments(text).flatMap((doc, i) => {
+    if (doc.errors.length > 0) throw new Error(`manifest document ${i}: ${doc.errors.map((e) => e.message).join('; ')}`);
+    const o = doc.toJS() as unknown;
+    return o !== null && typeof o === 'object' ? [o as { kind?: string }] : [];
+  });
+}
+
+/**
+ * The Pod the DaemonSet controller creates for nodeName: the template's metadata and spec as they are,
+ * named <daemonset>-<node> and bound to the node (spec.nodeName, which the downward API's
+ * fieldRef spec.nodeName then reads).
+ */
+export function podFromDaemonSet(manifests: string, nodeName: string): PodManifest {
+  const sets = manifestObjects(manifests).filter((o) => o.kind === 'DaemonSet') as unknown as DaemonSet[];
+  if (sets.length !== 1) throw new Error(`expected one DaemonSet in the rendered chart, found ${sets.length}`);
+  const ds = sets[0]!;
+  const template = ds.spec?.template;
+  if (!template?.spec?.containers?.length) throw new Error(`DaemonSet ${ds.metadata.name}: its pod template has no containers`);
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: `${ds.metadata.name}-${nodeName}`,
+      ...(ds.metadata.namespace ? { namespace: ds.metadata.namespace } : {}),
+      ...(template.metadata?.labels ? { labels: template.metadata.labels } : {}),
+      ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
+    },
+    spec: { ...template.spec, nodeName },
+  };
+}
+
+/**
+ * The cleanup pod of NOTES.txt's Uninstall section: `kubectl run NAME --rm -it --restart=Never
+ * --image=IMAGE --overrides='JSON'` creates Pod NAME whose spec is the overrides' spec (kubectl merges
+ * them over its generated pod), with restartPolicy Never; NODE in the text is the node to clean.
+ */
+export function cleanupPodFromNotes(notes: string, nodeName: string): PodManifest {
+  const run = /kubectl(?: -n \S+)? run (\S+) [^\n]*?--restart=Never[\s\S]*?--overrides='([^']*)'/.exec(notes);
+  if (!run) throw new Error("NOTES.txt has no `kubectl run NAME ... --restart=Never ... --overrides='...'` cleanup command");
+  let overrides: { spec?: PodSpec };
+  try {
+    overrides = JSON.parse(run[2]!) as { spec?: PodSpec };
+  } catch (e) {
+    throw new Error(`NOTES.txt's cleanup --overrides is not JSON: ${(e as Error).message}`);
+  }
+  const spec = overrides.spec;
+  if (!spec?.containers?.length) throw new Error("NOTES.txt's cleanup --overrides has no spec.containers");
+  if (spec.nodeName !== 'NODE') throw new Error(`NOTES.txt's cleanup pod should name the node as NODE for the operator to fill in, found ${JSON.stringify(spec.nodeName)}`);
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: run[1]! }, spec: { ...spec, nodeName, restartPolicy: 'Never' } };
+}
+
+/** The URL a kubelet's httpGet probe on a hostNetwork pod requests (host defaults to the pod IP = node). */
+export function probeUrl(probe: Probe | undefined, what: string, nodeAddress: string, ports: Record<string, number>): string {
+  const get = probe?.httpGet;
+  if (!get) throw new Error(`${what}: not an httpGet probe`);
+  const port = typeof get.port === 'number' ? get.port : ports[get.port];
+  if (port === undefined) throw new Error(`${what}: port ${JSON.stringify(get.port)} is not one of the container's named ports ${JSON.stringify(ports)}`);
+  const scheme = (get.scheme ?? 'HTTP').toLowerCase();
+  return `${scheme}://${get.host ?? nodeAddress}:${port}${get.path ?? '/'}`;
+}
+
+/** containerPort by name, for probes that name their port. */
+export function namedPorts(container: ContainerSpec): Record<string, number> {
+  const ports = (container.ports ?? []) as Array<{ name?: string; containerPort: number }>;
+  return Object.fromEntries(ports.filter((p) => p.name).map((p) => [p.name!, p.containerPort]));
+}
