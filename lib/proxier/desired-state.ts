@@ -13,6 +13,7 @@ import {
 } from './ipsets.js';
 import { resolveNode, type ResolvedNode } from './node-config.js';
 import { normalizeService } from './service-ports.js';
+import type { NodeTopology } from './topology.js';
 import type { DesiredStateInput, DesiredStateResult, DesiredStateStats, Problem, ServiceInfo } from './types.js';
 import { serviceFrontends, virtualServer } from './virtual-servers.js';
 
@@ -26,6 +27,8 @@ const IPTABLES_TABLES: Record<Family, { nat: 'nat' | 'ip6-nat'; filter: 'filter'
 /** Everything the walk over Services accumulates. */
 interface Accumulator {
   node: ResolvedNode;
+  /** This node's name and zone, for the endpoints' topology hints. */
+  here: NodeTopology;
   endpoints: EndpointIndex;
   /** Virtual servers by kernel identity, with the Service that claimed each first. */
   virtualServers: Map<string, { vs: VirtualServer; owner: string }>;
@@ -46,6 +49,7 @@ export function buildDesiredState(input: DesiredStateInput): DesiredStateResult 
   const perFamily = <T>(make: () => T): Map<Family, T> => new Map(families.map((f) => [f, make()]));
   const acc: Accumulator = {
     node,
+    here: { nodeName: config.nodeName, zone: config.zone ?? '' },
     endpoints,
     virtualServers: new Map(),
     bound: perFamily(() => new Set<string>()),
@@ -110,7 +114,7 @@ function programService(svc: ServiceInfo, families: Family[], acc: Accumulator):
     for (const port of svc.ports) {
       acc.stats.servicePorts++;
       const eps = acc.endpoints.byServicePort.get(servicePortKey(svc.namespace, svc.name, family, port.protocol, port.name)) ?? [];
-      const selection = selectEndpoints(eps);
+      const selection = selectEndpoints(eps, acc.here);
       for (const m of loopbackMembers(eps, port.protocol)) members.loopBack.add(m);
       if (selection.hasAny && selection.local.length === 0) {
         if (svc.internalPolicyLocal) acc.noLocal.internal.get(family)!.add(owner);
@@ -140,7 +144,7 @@ function programService(svc: ServiceInfo, families: Family[], acc: Accumulator):
 }
 
 /** Oldest first (the older Service keeps a contested address, as the API server's allocators would), then by name. */
-function orderServices(services: V1Service[]): V1Service[] {
+export function orderServices(services: V1Service[]): V1Service[] {
   const created = (s: V1Service): number => {
     const t = s.metadata?.creationTimestamp;
     const ms = t === undefined ? NaN : new Date(t as unknown as string).getTime();

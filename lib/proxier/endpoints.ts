@@ -1,10 +1,10 @@
 // EndpointSlices -> endpoints per service port, and the choice of which endpoints a virtual server uses.
 // Mirrors kube-proxy's EndpointSliceCache.endpointInfoByServicePort/addEndpoints (pkg/proxy/
-// endpointslicecache.go) and CategorizeEndpoints (pkg/proxy/topology.go), without topology hints: every node
-// sees every ready endpoint (hints are an optimisation; ignoring them never black-holes traffic).
+// endpointslicecache.go) and CategorizeEndpoints (pkg/proxy/topology.go), with its topology hints (topology.ts).
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { Family, Protocol } from '../state/types.js';
 import { parseIp } from './addresses.js';
+import { availableForTopology, topologyMode, type NodeTopology, type TopologyMode } from './topology.js';
 import type { EndpointInfo, Problem } from './types.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -81,15 +81,24 @@ function sliceEndpoints(
       return;
     }
     const c = ep.conditions ?? {};
-    out.push({
+    const info: Omit<EndpointInfo, 'port'> = {
       ip: ip.ip,
       local: nodeName !== '' && ep.nodeName === nodeName,
       ready: c.ready ?? true,
       serving: c.serving ?? true,
       terminating: c.terminating ?? false,
-    });
+    };
+    const zoneHints = hintNames(ep.hints?.forZones);
+    const nodeHints = hintNames(ep.hints?.forNodes);
+    if (zoneHints.length > 0) info.zoneHints = zoneHints;
+    if (nodeHints.length > 0) info.nodeHints = nodeHints;
+    out.push(info);
   });
   return out;
+}
+
+function hintNames(hints: { name?: string }[] | undefined): string[] {
+  return (hints ?? []).map((h) => h.name).filter((n): n is string => typeof n === 'string' && n !== '');
 }
 
 /** Lower is preferred when one endpoint appears in several slices. */
@@ -106,19 +115,32 @@ function cmp(a: string, b: string): number {
 }
 
 export interface EndpointSelection {
-  /** Usable endpoints anywhere: ready ones, or serving+terminating ones when none is ready. */
+  /**
+   * Endpoints for Cluster-policy traffic: the ready ones available to this node under the topology hints (all
+   * ready ones when the hints do not apply), or every serving+terminating one when none is ready anywhere.
+   */
   cluster: EndpointInfo[];
   /** Usable endpoints on this node, with the same fallback applied to local endpoints alone. */
   local: EndpointInfo[];
   /** Whether any endpoint in the cluster is usable (kube-proxy's hasAnyEndpoints). */
   hasAny: boolean;
+  /** The topology hints the cluster list follows (undefined: none apply). */
+  topology: TopologyMode;
 }
 
-export function selectEndpoints(endpoints: EndpointInfo[]): EndpointSelection {
+/**
+ * kube-proxy's CategorizeEndpoints. Topology narrows only the ready endpoints of the cluster list: a mode is
+ * chosen only when some ready endpoint is available under it, so the list is never emptied by hints; the
+ * serving+terminating fallback (nothing ready anywhere) ignores hints, as kube-proxy's does. Without `here`
+ * (or with neither a node name nor a zone) no hint can apply.
+ */
+export function selectEndpoints(endpoints: EndpointInfo[], here: NodeTopology = { nodeName: '', zone: '' }): EndpointSelection {
   const usable = (eps: EndpointInfo[]): EndpointInfo[] => {
     const ready = eps.filter((e) => e.ready);
     return ready.length > 0 ? ready : eps.filter((e) => e.serving && e.terminating);
   };
-  const cluster = usable(endpoints);
-  return { cluster, local: usable(endpoints.filter((e) => e.local)), hasAny: cluster.length > 0 };
+  const topology = topologyMode(endpoints, here);
+  const readyHere = endpoints.filter((e) => e.ready && availableForTopology(e, topology, here));
+  const cluster = readyHere.length > 0 ? readyHere : endpoints.filter((e) => e.serving && e.terminating);
+  return { cluster, local: usable(endpoints.filter((e) => e.local)), hasAny: cluster.length > 0, topology };
 }

@@ -22,7 +22,9 @@ import type { Clock } from '../sync/clock.js';
 import { buildDesiredState } from './desired-state.js';
 import { drainableVirtualServers, driftByKind } from './drift.js';
 import { neverDeleteIn } from './exclude-cidrs.js';
+import { healthCheckPorts, type HealthCheckPorts } from './health-check-ports.js';
 import { nodeEligible, nodeInternalIPs } from './node-addresses.js';
+import { nodeZone } from './topology.js';
 import type { NodeConfig, Problem } from './types.js';
 
 /** The EndpointSlice controller's record of when the change that produced this slice version happened. */
@@ -51,6 +53,11 @@ export interface ProxierOptions {
   gracefulTermination?: boolean;
   /** The proxier cannot work at all (the scheduler's kernel module is missing): the command should exit. */
   onFatal?: (err: Error) => void;
+  /**
+   * kube-proxy's service health servers: after each successful sync, the healthCheckNodePorts wanted now
+   * and the node facts that sync used. Its errors are logged, never fail the sync.
+   */
+  serviceHealth?: (wanted: HealthCheckPorts, facts: NodeFacts) => Promise<void>;
 }
 
 /** A sync whose apply the kernel refused in part; carries the engine's failures. */
@@ -68,8 +75,9 @@ export class Proxier {
   private readonly services = new ChangeTracker<V1Service>(serviceProjection);
   private readonly slices = new ChangeTracker<V1EndpointSlice>(endpointSliceProjection);
   private node: V1Node | undefined;
-  private nodeIPsSeen = '';
-  /** The Node's IPs changed since the last sync (the trackers don't see Node changes). */
+  /** What of the Node the desired state depends on (InternalIPs, zone label), as of the last change seen. */
+  private nodeSeen = nodeDependencies(undefined);
+  /** The Node's IPs or zone changed since the last sync (the trackers don't see Node changes). */
   private nodeChanged = false;
   private readonly runner: BoundedFrequencyRunner;
   /** The engine's record of the kernel after our last successful apply; undefined = read the kernel. */
@@ -116,10 +124,11 @@ export class Proxier {
   onNodeChange(node: V1Node | undefined): void {
     this.node = node;
     this.o.health.setNodeEligible(nodeEligible(node));
-    // The Node's IPs pick the served families and the "primary" NodePort addresses.
-    const ips = nodeInternalIPs(node).join(',');
-    if (ips !== this.nodeIPsSeen) {
-      this.nodeIPsSeen = ips;
+    // The Node's IPs pick the served families and the "primary" NodePort addresses; its zone label picks the
+    // endpoints hinted for this zone. Other label and status churn (heartbeats) must not cause syncs.
+    const seen = nodeDependencies(node);
+    if (seen !== this.nodeSeen) {
+      this.nodeSeen = seen;
       this.nodeChanged = true;
       this.queue();
     }
@@ -167,12 +176,14 @@ export class Proxier {
       metrics.endpointChangesPending.set(0);
 
       const facts = this.o.nodeFacts(this.node);
-      const desired = buildDesiredState({
+      const input = {
         services: this.services.currentObjects(),
         endpointSlices: this.slices.currentObjects(),
-        node: { ...this.o.config, ...facts, unavailableSchedulers: [...this.unavailableSchedulers] },
-      });
-      this.logProblems(desired.problems);
+        node: { ...this.o.config, ...facts, zone: nodeZone(this.node), unavailableSchedulers: [...this.unavailableSchedulers] },
+      };
+      const desired = buildDesiredState(input);
+      const healthChecks = this.o.serviceHealth ? healthCheckPorts(input) : undefined;
+      this.logProblems(healthChecks ? [...desired.problems, ...healthChecks.problems] : desired.problems);
 
       const graceful = this.o.gracefulTermination ?? true;
       const record = reason === 'requested' ? this.record : undefined;
@@ -200,6 +211,8 @@ export class Proxier {
 
       const done = clock.now();
       this.o.health.updated(start);
+      // As kube-proxy (SyncServices/SyncEndpoints after its restore): health checks follow applied state only.
+      if (healthChecks) await this.syncServiceHealth(healthChecks.ports, facts);
       if (this.services.pendingCount + this.slices.pendingCount > 0) this.o.health.queued();
       metrics.lastSyncTimestamp.set(done / 1000);
       for (const t of this.triggerTimes.values()) metrics.networkProgrammingDuration.observe(Math.max(0, done - t) / 1000);
@@ -215,6 +228,14 @@ export class Proxier {
       throw err;
     } finally {
       metrics.syncDuration.observe((clock.now() - start) / 1000);
+    }
+  }
+
+  private async syncServiceHealth(wanted: HealthCheckPorts, facts: NodeFacts): Promise<void> {
+    try {
+      await this.o.serviceHealth!(wanted, facts);
+    } catch (err) {
+      this.o.log.error('health check node ports not updated', { error: errorText(err) });
     }
   }
 
@@ -309,6 +330,11 @@ export class Proxier {
     for (const w of warnings) if (!this.warningsSeen.has(w)) this.o.log.warn(w);
     this.warningsSeen = now;
   }
+}
+
+/** The parts of the Node the desired state depends on, as one comparable string. */
+function nodeDependencies(node: V1Node | undefined): string {
+  return JSON.stringify([nodeInternalIPs(node), nodeZone(node)]);
 }
 
 function errorText(err: unknown): string {

@@ -28,6 +28,11 @@ export interface NodeConfig {
   strictARP?: boolean;
   /** Families the node serves; one set of ipsets and iptables tables per family. */
   ipFamilies: Family[];
+  /**
+   * The Node's topology.kubernetes.io/zone label ("" or absent: none): endpoints hinted for this zone take the
+   * node's Cluster-policy traffic (topology.ts).
+   */
+  zone?: string;
 }
 
 /**
@@ -117,4 +122,8 @@ export interface EndpointInfo {
   ready: boolean;
   serving: boolean;
   terminating: boolean;
+  /** hints.forZones names; absent when the endpoint has none. */
+  zoneHints?: string[];
+  /** hints.forNodes names; absent when the endpoint has none. */
+  nodeHints?: string[];
 }
