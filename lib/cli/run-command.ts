@@ -4,6 +4,7 @@
 // stop it cleanly: the sync in progress finishes, watches close, servers close, exit 0.
 // `--cleanup` removes everything we programmed and exits, without talking to the API server.
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname, release } from 'node:os';
@@ -12,6 +13,7 @@ import type { Engine } from '../engine/engine-api.js';
 import { openKernelEngine } from '../engine/engine.js';
 import { createHealthServer, createMetricsServer } from '../health/health-server.js';
 import { ProxierHealth } from '../health/proxier-health.js';
+import { ServiceHealthServers } from '../health/service-health-servers.js';
 import { objectKey } from '../kube/change-tracker.js';
 import { ResourceWatcher } from '../kube/watcher.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -22,7 +24,8 @@ import { Proxier, type NodeFacts } from '../proxier/proxier.js';
 import { applySysctls, procSysIo, proxierSysctls, type SysctlIo } from '../proxier/sysctls.js';
 import { systemClock, type Clock } from '../sync/clock.js';
 import { formatDuration } from './duration.js';
-import { FlagError, parseProxierFlags, type BindAddress, type ProxierFlags } from './flags.js';
+import { FlagError, parseProxierFlags, type BindAddress, type ConfigFileReport, type ProxierFlags } from './flags.js';
+import { tokenFileUsers } from './kubeconfig-token-file.js';
 
 /** Everything that touches the outside world, replaceable in tests. */
 export interface RunDependencies {
@@ -68,13 +71,16 @@ function defaultDependencies(): RunDependencies {
 export async function runProxier(argv: string[], overrides: Partial<RunDependencies> = {}): Promise<number> {
   const deps = { ...defaultDependencies(), ...overrides };
   let flags: ProxierFlags;
+  let config: ConfigFileReport | undefined;
   try {
+    // Flags and --config are read and checked in full here, before anything touches the kernel.
     const parsed = parseProxierFlags(argv, deps.hostname);
     if (parsed.kind === 'help') {
       deps.stdout(parsed.text);
       return EXIT_OK;
     }
     flags = parsed.flags;
+    config = parsed.config;
   } catch (err) {
     if (err instanceof FlagError) {
       deps.stderr(`ipvs-proxier: ${err.message}\n`);
@@ -83,6 +89,10 @@ export async function runProxier(argv: string[], overrides: Partial<RunDependenc
     throw err;
   }
   const log = deps.log ?? createLogger(flags.verbosity);
+  if (config) {
+    log.info('configuration file read', { file: config.file, overriddenByFlags: config.overriddenBy });
+    for (const warning of config.warnings) log.warn(`--config ${config.file}: ${warning}`);
+  }
   try {
     return await (flags.cleanup ? cleanup(deps, log) : serve(flags, deps, log));
   } catch (err) {
@@ -149,6 +159,9 @@ async function serve(flags: ProxierFlags, deps: RunDependencies, log: Logger): P
     }
     deps.onListening?.(listening);
 
+    const serviceHealth = new ServiceHealthServers({ log, proxierHealthy: () => health.status().healthy });
+    closers.push(() => serviceHealth.close());
+
     let fatal: Error | undefined;
     const stopRequested = new EventEmitter();
     const proxier = new Proxier({
@@ -164,6 +177,8 @@ async function serve(flags: ProxierFlags, deps: RunDependencies, log: Logger): P
         fatal ??= err;
         stopRequested.emit('stop');
       },
+      // kube-proxy: healthCheckNodePorts listen on the --nodeport-addresses node IPs, on every address when unset.
+      serviceHealth: (wanted, facts) => serviceHealth.reconcile(wanted, flags.nodePortAddresses.length > 0 ? facts.nodeIPs : undefined),
     });
     closers.push(() => proxier.stop());
     deps.onProxier?.(proxier, metrics, health);
@@ -278,14 +293,28 @@ async function applyIpvsTimeouts(flags: ProxierFlags, engine: Engine, log: Logge
 /**
  * --kubeconfig, else the in-cluster service account; --master overrides the server either way (as
  * kube-proxy's BuildConfigFromFlags). An http:// master is allowed (client-node 2 wants skipTLSVerify for it).
+ * Users with client-go's `tokenFile` (kubeadm's kube-proxy kubeconfig) get client-node's token file auth.
  */
 export function kubeConfigFor(flags: Pick<ProxierFlags, 'kubeconfig' | 'master'>, env: NodeJS.ProcessEnv): KubeConfig {
   const kc = new KubeConfig();
   const host = env['KUBERNETES_SERVICE_HOST'];
   const port = env['KUBERNETES_SERVICE_PORT'];
   let server = flags.master;
-  if (flags.kubeconfig) kc.loadFromFile(flags.kubeconfig);
-  else if (host && port) {
+  if (flags.kubeconfig) {
+    kc.loadFromFile(flags.kubeconfig);
+    const tokenFiles = tokenFileUsers(readFileSync(flags.kubeconfig, 'utf8'), flags.kubeconfig);
+    if (tokenFiles.size > 0) {
+      kc.loadFromOptions({
+        clusters: kc.clusters,
+        users: kc.users.map((u) => {
+          const tokenFile = tokenFiles.get(u.name);
+          return tokenFile === undefined ? u : { ...u, token: undefined, authProvider: { name: 'tokenFile', config: { tokenFile } } };
+        }),
+        contexts: kc.contexts,
+        currentContext: kc.currentContext,
+      });
+    }
+  } else if (host && port) {
     // Token, CA and namespace files from client-node; the address from `env` (client-node reads process.env).
     kc.loadFromCluster();
     server ??= `${['80', '8080', '8001'].includes(port) ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}`;

@@ -23,6 +23,7 @@ import {
   requireOnPath,
   runTool,
 } from './helpers.js';
+import { parseProxierFlags } from '../../lib/cli/flags.js';
 
 const MONITORING_VALUES = join(CHART_TESTS, 'values-monitoring.yaml');
 const FULLNAME = 'release-name-ipvs-proxier';
@@ -265,6 +266,80 @@ describe('charts/ipvs-proxier (rendered by Helm 4)', function () {
       expect(c.livenessProbe.httpGet).to.deep.equal({ path: '/livez', port: 12345, host: '127.0.0.1', scheme: 'HTTP' });
       expect(c.readinessProbe.httpGet).to.deep.equal({ path: '/healthz', port: 12345, host: '127.0.0.1', scheme: 'HTTP' });
       expect(c.ports).to.deep.equal([{ name: 'healthz', containerPort: 12345, protocol: 'TCP' }]);
+    });
+
+    describe('kubeProxyConfig.configMapName: an existing kube-proxy ConfigMap as --config', function () {
+      const KUBEADM_IPVS = readFileSync(join(REPO, 'test/fixtures/kube-proxy/kubeadm-ipvs.conf'), 'utf8');
+
+      it("mounts the whole ConfigMap where kubeadm does and leaves the file's settings to the file", function () {
+        const text = render({ kubeProxyConfig: { configMapName: 'kube-proxy' } });
+        const objects = parseManifests(text);
+        // Only what the chart must decide: the node name, and the health port its probes use.
+        expect(args(objects)).to.deep.equal([
+          '--config=/var/lib/kube-proxy/config.conf',
+          '--hostname-override=$(NODE_NAME)',
+          '--healthz-bind-address=0.0.0.0:10256',
+        ]);
+        const pod = only(objects, 'DaemonSet').spec.template.spec;
+        expect(pod.volumes).to.deep.include({ name: 'kube-proxy-config', configMap: { name: 'kube-proxy' } });
+        expect(container(objects).volumeMounts).to.deep.include({ name: 'kube-proxy-config', mountPath: '/var/lib/kube-proxy', readOnly: true });
+        yamllint(text);
+
+        // The binary takes these args with kubeadm's config.conf at the mounted path: its settings, the
+        // chart's node name and health address.
+        const read: string[] = [];
+        const parsed = parseProxierFlags(
+          (args(objects) as string[]).map((a) => a.replace('$(NODE_NAME)', 'node-1')),
+          () => 'unused',
+          (path) => {
+            read.push(path);
+            return KUBEADM_IPVS;
+          },
+        );
+        expect(read).to.deep.equal(['/var/lib/kube-proxy/config.conf']);
+        if (parsed.kind !== 'run') throw new Error('expected a run');
+        expect(parsed.flags).to.deep.include({
+          kubeconfig: '/var/lib/kube-proxy/kubeconfig.conf',
+          hostname: 'node-1',
+          clusterCIDRs: ['10.244.0.0/16'],
+          scheduler: 'rr',
+          healthzBindAddress: { host: '0.0.0.0', port: 10256 },
+          metricsBindAddress: { host: '127.0.0.1', port: 10249 },
+        });
+        expect(parsed.config?.warnings).to.deep.equal([]);
+      });
+
+      it('still passes the values that are empty by default when set, the scraped metrics address, and its key', function () {
+        const objects = parseManifests(
+          render({
+            kubeProxyConfig: { configMapName: 'kube-proxy', key: 'kube-proxy.yaml' },
+            clusterCIDR: '10.244.0.0/16',
+            masqueradeAll: true,
+            ipvs: { strictARP: true, scheduler: 'lc' },
+            serviceMonitor: { enabled: true },
+            extraArgs: ['-v=4'],
+          }),
+        );
+        expect(args(objects)).to.deep.equal([
+          '--config=/var/lib/kube-proxy/kube-proxy.yaml',
+          '--hostname-override=$(NODE_NAME)',
+          '--cluster-cidr=10.244.0.0/16',
+          '--masquerade-all',
+          '--ipvs-strict-arp',
+          '--metrics-bind-address=0.0.0.0:10249',
+          '--healthz-bind-address=0.0.0.0:10256',
+          '-v=4',
+        ]);
+        const r = renderRaw({ kubeProxyConfig: { configMapName: 'kube-proxy', key: '' } });
+        expect(r.status).to.equal(1);
+        expect(r.stderr).to.contain('kubeProxyConfig.key is required with kubeProxyConfig.configMapName');
+      });
+
+      it('says in NOTES where the configuration comes from, and drops the ClusterIP warning (the file names the API server)', function () {
+        const notes = renderNotes({ kubeProxyConfig: { configMapName: 'kube-proxy' } });
+        expect(notes).to.contain('The proxier runs with --config from the ConfigMap default/kube-proxy (key config.conf).');
+        expect(notes).not.to.contain('neither master nor kubeconfig is set');
+      });
     });
 
     it('pulls by digest when one is given, by the given tag otherwise', function () {
@@ -510,7 +585,7 @@ describe('charts/ipvs-proxier/README.md', function () {
     const values = parse(readFileSync(join(chart, 'values.yaml'), 'utf8')) as Record<string, unknown>;
     const readme = readFileSync(join(chart, 'README.md'), 'utf8');
     // Sections whose keys are settings of their own; the rest (resources, probes, ...) are documented whole.
-    const sections = ['image', 'ipvs', 'serviceAccount', 'rbac', 'metricsService', 'serviceMonitor', 'prometheusRule'];
+    const sections = ['image', 'kubeProxyConfig', 'ipvs', 'serviceAccount', 'rbac', 'metricsService', 'serviceMonitor', 'prometheusRule'];
     const paths: string[] = [];
     for (const [key, value] of Object.entries(values)) {
       if (!sections.includes(key)) paths.push(key);

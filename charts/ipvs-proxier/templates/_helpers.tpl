@@ -109,8 +109,26 @@ period. Anything else fails the render rather than producing a wrong threshold.
 {{- $total }}
 {{- end }}
 
-{{/* The container's args: kube-proxy's flag names, from the values. */}}
+{{/* Where the kube-proxy ConfigMap is mounted: kubeadm's path, which its kubeconfig.conf is named by. */}}
+{{- define "ipvs-proxier.kubeProxyConfigDir" -}}
+/var/lib/kube-proxy
+{{- end }}
+
+{{/* The name of the kube-proxy ConfigMap to run with (--config), or nothing. */}}
+{{- define "ipvs-proxier.kubeProxyConfigMap" -}}
+{{- (.Values.kubeProxyConfig | default dict).configMapName | default "" }}
+{{- end }}
+
+{{/*
+The container's args: kube-proxy's flag names, from the values. With a kube-proxy ConfigMap, --config
+comes first (as in kubeadm's DaemonSet) and the flags whose values have non-empty defaults are left out
+so that the file decides them (flags win over the file).
+*/}}
 {{- define "ipvs-proxier.args" -}}
+{{- $configMap := include "ipvs-proxier.kubeProxyConfigMap" . -}}
+{{- if $configMap -}}
+- {{ printf "--config=%s/%s" (include "ipvs-proxier.kubeProxyConfigDir" .) (required "kubeProxyConfig.key is required with kubeProxyConfig.configMapName" .Values.kubeProxyConfig.key) | quote }}
+{{ end -}}
 - "--hostname-override=$(NODE_NAME)"
 {{- with .Values.kubeconfig }}
 - {{ printf "--kubeconfig=%s" . | quote }}
@@ -124,24 +142,32 @@ period. Anything else fails the render rather than producing a wrong threshold.
 {{- if .Values.masqueradeAll }}
 - "--masquerade-all"
 {{- end }}
+{{- if not $configMap }}
 - {{ printf "--ipvs-scheduler=%s" (required "ipvs.scheduler is required" .Values.ipvs.scheduler) | quote }}
+{{- end }}
 {{- if .Values.ipvs.strictARP }}
 - "--ipvs-strict-arp"
 {{- end }}
 {{- with .Values.ipvs.excludeCIDRs }}
 - {{ printf "--ipvs-exclude-cidrs=%s" (join "," .) | quote }}
 {{- end }}
+{{- if not $configMap }}
 - {{ printf "--ipvs-sync-period=%s" (required "ipvs.syncPeriod is required" .Values.ipvs.syncPeriod) | quote }}
 {{- with .Values.ipvs.minSyncPeriod }}
 - {{ printf "--ipvs-min-sync-period=%s" . | quote }}
 {{- end }}
+{{- end }}
 {{- with .Values.nodePortAddresses }}
 - {{ printf "--nodeport-addresses=%s" (join "," .) | quote }}
 {{- end }}
+{{- if or (not $configMap) (include "ipvs-proxier.metricsExposed" .) }}
 - {{ printf "--metrics-bind-address=%s" (include "ipvs-proxier.metricsBindAddress" .) | quote }}
+{{- end }}
 - {{ printf "--healthz-bind-address=%s" .Values.healthzBindAddress | quote }}
+{{- if not $configMap }}
 - "-v"
 - {{ .Values.verbosity | int | toString | quote }}
+{{- end }}
 {{- range .Values.extraArgs }}
 - {{ toString . | quote }}
 {{- end }}

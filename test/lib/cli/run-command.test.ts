@@ -2,8 +2,11 @@
 // server (behind a small proxy that can hold back one list), a simulated engine, real HTTP servers.
 import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import { ApiServer } from '../../../e2e/apiserver-src/api-server.js';
@@ -45,12 +48,15 @@ class HoldingProxy {
   private server: Server | undefined;
   private held: Array<() => void> = [];
   holding: string | undefined;
+  /** Every Authorization header seen (the credentials the proxier's client sends). */
+  readonly authorizations = new Set<string>();
 
   constructor(private readonly target: string) {}
 
   async listen(): Promise<string> {
     const target = new URL(this.target);
     this.server = createServer((req, res) => {
+      if (req.headers.authorization) this.authorizations.add(req.headers.authorization);
       const forward = (): void => {
         const upstream = request(
           { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
@@ -290,6 +296,74 @@ describe('ipvs-proxier run (in-process, stand-in API server)', function () {
     expect(out).to.include('Usage: ipvs-proxier');
   });
 
+  describe('with --config (a kube-proxy ConfigMap as kubeadm ships it: config.conf and kubeconfig.conf)', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'kube-proxy-config-'));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    /**
+     * kubeconfig.conf as kubeadm writes it (client-go's tokenFile, here relative), pointing at the stand-in
+     * (plain http, which client-node accepts only with insecure-skip-tls-verify).
+     */
+    function writeKubeProxyConfigMap(config: string): string {
+      writeFileSync(join(dir, 'token'), 'service-account-token');
+      writeFileSync(
+        join(dir, 'kubeconfig.conf'),
+        `apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: ${master}\n    insecure-skip-tls-verify: true\n  name: default\ncontexts:\n- context:\n    cluster: default\n    user: default\n  name: default\ncurrent-context: default\nusers:\n- name: default\n  user:\n    tokenFile: token\n`,
+      );
+      const file = join(dir, 'config.conf');
+      writeFileSync(file, `apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nclientConnection:\n  kubeconfig: ${join(dir, 'kubeconfig.conf')}\n${config}`);
+      return file;
+    }
+
+    it("runs with the file's settings and credentials, logs its warnings and which flags replaced its values", async () => {
+      api.registry.create(NODES, NODE);
+      api.registry.create(SERVICES, webService('web', '10.96.0.10'));
+      api.registry.create(ENDPOINT_SLICES, webSlice('web', ['10.244.1.1']));
+      const file = writeKubeProxyConfigMap(
+        'hostnameOverride: node-1\nclusterCIDR: 10.244.0.0/16\nhealthzBindAddress: 127.0.0.1:1\nipvs:\n  scheduler: lc\n  strictARP: true\nconntrack:\n  maxPerCore: 32768\n',
+      );
+      const engine = new SimulatedEngine();
+      const { d, entries, signals, listening, sysctlWrites } = deps(engine);
+      const exit = runProxier(['--config', file, '--healthz-bind-address=127.0.0.1:0', '--metrics-bind-address=127.0.0.1:0'], d);
+      try {
+        await eventually(() => engine.calls.length >= 1, 'the first sync');
+      } finally {
+        // Stop it whatever happened, so that a failure does not leave it watching.
+        signals.emit('SIGTERM');
+      }
+      expect(await exit).to.equal(0);
+      expect(engine.kernel.virtualServers.map((v) => `${v.address}:${v.port} ${v.scheduler}`)).to.deep.equal(['10.96.0.10:80 lc']);
+      expect(sysctlWrites).to.include('net/ipv4/conf/all/arp_ignore=1');
+      // The flag, not the file's port 1, decided where health listened.
+      expect(listening.healthz).to.match(/^http:\/\/127\.0\.0\.1:\d+$/).and.not.match(/:1$/);
+      expect([...proxy.authorizations]).to.deep.equal(['Bearer service-account-token']);
+      expect(entries.find((e) => e.message === 'configuration file read')).to.deep.include({ file, overriddenByFlags: ['--healthz-bind-address'] });
+      expect(entries.filter((e) => e.level === 'warn').map((e) => e.message)).to.include(
+        `--config ${file}: conntrack.maxPerCore (32768) is not supported and is ignored: ipvs-proxier does not set nf_conntrack_max (set it on the node)`,
+      );
+    });
+
+    it('exits 2 on a bad file, naming the field, before it opens the kernel or writes a sysctl', async () => {
+      const file = writeKubeProxyConfigMap('ipvs:\n  syncPeriod: "30"\n');
+      let stderr = '';
+      let opened = false;
+      const { d, sysctlWrites } = deps(new SimulatedEngine(), {
+        stderr: (t) => (stderr += t),
+        openEngine: async () => {
+          opened = true;
+          return new SimulatedEngine();
+        },
+      });
+      expect(await runProxier(['--config', file], d)).to.equal(2);
+      expect(stderr).to.equal(`ipvs-proxier: --config ${file}: ipvs.syncPeriod: invalid duration "30" (Go syntax: 30s, 1m, 500ms, 1h30m)\n`);
+      expect(opened).to.equal(false);
+      expect(sysctlWrites).to.deep.equal([]);
+    });
+  });
+
   it('exits 1 when a server cannot bind, naming the flag, and closes the engine', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
@@ -318,6 +392,27 @@ describe('kubeConfigFor', () => {
     const kc = kubeConfigFor({ master: 'https://192.168.122.2:6443' }, env);
     expect(kc.getCurrentCluster()).to.include({ server: 'https://192.168.122.2:6443', skipTLSVerify: false });
     expect(kc.getCurrentUser()?.authProvider?.name).to.equal('tokenFile');
+  });
+
+  it("reads client-go's tokenFile of a kubeconfig user (kubeadm's kube-proxy kubeconfig.conf), relative to the kubeconfig", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
+    try {
+      writeFileSync(join(dir, 'token'), 'token-from-file');
+      const kubeconfig = join(dir, 'kubeconfig.conf');
+      writeFileSync(
+        kubeconfig,
+        'apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: https://192.168.122.10:6443\n  name: default\n' +
+          'contexts:\n- context:\n    cluster: default\n    user: default\n  name: default\ncurrent-context: default\n' +
+          'users:\n- name: default\n  user:\n    tokenFile: token\n',
+      );
+      const kc = kubeConfigFor({ kubeconfig }, {});
+      expect(kc.getCurrentCluster()?.server).to.equal('https://192.168.122.10:6443');
+      const opts: { headers?: Record<string, string> } = {};
+      await kc.applyToHTTPSOptions(opts);
+      expect(opts.headers?.['Authorization']).to.equal('Bearer token-from-file');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses to guess without --kubeconfig, --master or a pod environment', () => {
