@@ -3,8 +3,10 @@
 // who answered (client). See README.md.
 export {
   NODE_IP,
+  NODE_IP6,
   OUTSIDE_CLIENT,
   POD_GATEWAY,
+  POD_GATEWAY6,
   addPods,
   listLinks,
   listNamespaces,

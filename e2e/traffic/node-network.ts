@@ -18,6 +18,11 @@
 // Everything created is recorded in a state file before it is created, so teardownNodeNetwork() removes
 // exactly that, restores the sysctls it changed, and can be called any number of times (also after a
 // crashed run in the same VM).
+//
+// Dual stack (opt-in: give nodeIp6/podGateway6 and the namespaces an ip6): each link also gets its IPv6
+// address, with `nodad` (duplicate address detection would keep it "tentative", unusable, for a second or
+// more), pods a default route via the IPv6 gateway, and the node net.ipv6.conf.all.forwarding=1 and
+// bridge-nf-call-ip6tables=1 (the IPv6 twins of the IPv4 settings above). Without them nothing IPv6 is done.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { runCommand } from './run-command.js';
@@ -26,6 +31,10 @@ import { runCommand } from './run-command.js';
 export const NODE_IP = '192.168.122.10';
 /** The pod CIDR's gateway: the first address of node-1's podCIDR 10.244.1.0/24. */
 export const POD_GATEWAY = '10.244.1.1';
+/** The node's IPv6 InternalIP in the dual-stack tests (the IPv4 one, 192.168.122.10, in the low bits). */
+export const NODE_IP6 = 'fd00:192:168:122::10';
+/** The IPv6 pod gateway: the first address of node-1's IPv6 podCIDR fd00:10:244:1::/64. */
+export const POD_GATEWAY6 = 'fd00:10:244:1::1';
 /** The default outside client. */
 export const OUTSIDE_CLIENT = { name: 'outside-client', ip: '192.168.122.20' } as const;
 
@@ -41,6 +50,8 @@ export interface NamespaceSpec {
   readonly name: string;
   /** Its IPv4 address, inside the bridge's subnet. */
   readonly ip: string;
+  /** Its IPv6 address, inside the bridge's IPv6 subnet (the network must have one). Default: IPv4 only. */
+  readonly ip6?: string;
 }
 
 export interface NodeNetworkOptions {
@@ -65,12 +76,21 @@ export interface NodeNetworkOptions {
    * check that the proxier under test sets it.
    */
   readonly kubeProxySysctls?: boolean;
+  /** The node's IPv6 address (e.g. NODE_IP6), on nodeLink: makes the network dual-stack. Default none. */
+  readonly nodeIp6?: string;
+  /** The pod bridge's IPv6 address (e.g. POD_GATEWAY6), the pods' IPv6 gateway. Default none. */
+  readonly podGateway6?: string;
 }
+
+/** Both IPv6 subnets are /64s, as a CNI hands out. */
+const IPV6_PREFIX_LENGTH = 64;
 
 /** One namespace as attached: its name, address and the host end of its veth. */
 export interface Attachment {
   readonly netns: string;
   readonly ip: string;
+  /** Its IPv6 address, if it has one. */
+  readonly ip6?: string;
   /** The veth end in the node's namespace (a port of the bridge). */
   readonly hostVeth: string;
 }
@@ -85,6 +105,9 @@ export interface NodeNetwork {
   readonly podPrefixLength: number;
   readonly pods: readonly Attachment[];
   readonly clients: readonly Attachment[];
+  /** Set on a dual-stack network. */
+  readonly nodeIp6?: string;
+  readonly podGateway6?: string;
 }
 
 /** What teardown must undo: recorded before each change is made. */
@@ -115,9 +138,20 @@ export function attachScript(hostVeth: string, netns: string, bridge: string, ha
   ];
 }
 
-/** `ip -n NETNS -batch` lines that configure the namespace side: lo, eth0 with the address, default route. */
-export function namespaceScript(ip: string, prefixLength: number, gateway: string): string[] {
-  return ['link set dev lo up', `addr add ${ip}/${prefixLength} dev eth0`, 'link set dev eth0 up', `route add default via ${gateway}`];
+/**
+ * `ip -n NETNS -batch` lines that configure the namespace side: lo, eth0 with the address, default route;
+ * and the IPv6 address and default route when `v6` is given.
+ */
+export function namespaceScript(ip: string, prefixLength: number, gateway: string, v6?: { ip: string; gateway: string }): string[] {
+  const lines = ['link set dev lo up', `addr add ${ip}/${prefixLength} dev eth0`, 'link set dev eth0 up', `route add default via ${gateway}`];
+  if (v6) lines.splice(2, 0, `addr add ${v6.ip}/${IPV6_PREFIX_LENGTH} dev eth0 nodad`);
+  if (v6) lines.push(`route add default via ${v6.gateway}`);
+  return lines;
+}
+
+/** The attachment of one namespace spec. */
+function attachment(spec: NamespaceSpec, prefix: 'vp' | 'vc'): Attachment {
+  return { netns: spec.name, ip: spec.ip, ...(spec.ip6 ? { ip6: spec.ip6 } : {}), hostVeth: hostVethName(prefix, spec.ip) };
 }
 
 /**
@@ -132,11 +166,14 @@ export function setupNodeNetwork(options: NodeNetworkOptions): NodeNetwork {
     podBridge: options.podBridge ?? 'cbr0',
     podGateway: options.podGateway ?? POD_GATEWAY,
     podPrefixLength: options.podPrefixLength ?? 24,
-    pods: options.pods.map((p) => ({ netns: p.name, ip: p.ip, hostVeth: hostVethName('vp', p.ip) })),
-    clients: (options.clients ?? [OUTSIDE_CLIENT]).map((c) => ({ netns: c.name, ip: c.ip, hostVeth: hostVethName('vc', c.ip) })),
+    pods: options.pods.map((p) => attachment(p, 'vp')),
+    clients: (options.clients ?? [OUTSIDE_CLIENT]).map((c) => attachment(c, 'vc')),
+    ...(options.nodeIp6 ? { nodeIp6: options.nodeIp6 } : {}),
+    ...(options.podGateway6 ? { podGateway6: options.podGateway6 } : {}),
   };
   const names = [...network.pods, ...network.clients].map((a) => a.netns);
   if (new Set(names).size !== names.length) throw new Error(`setupNodeNetwork: namespace names must be unique: ${names.join(', ')}`);
+  checkIpv6(network);
 
   teardownNodeNetwork(options);
   const state: RecordedState = { netns: [], links: [], sysctls: {} };
@@ -149,6 +186,10 @@ export function setupNodeNetwork(options: NodeNetworkOptions): NodeNetwork {
     if (!existsSync('/proc/sys/net/ipv4/vs')) runCommand(['modprobe', 'ip_vs']);
     setSysctl(state, 'net/ipv4/vs/conntrack', '1');
   }
+  if (network.nodeIp6 || network.podGateway6) {
+    setSysctl(state, 'net/bridge/bridge-nf-call-ip6tables', '1');
+    setSysctl(state, 'net/ipv6/conf/all/forwarding', '1');
+  }
 
   record(state, { links: [network.nodeLink, network.podBridge] });
   // Fixed bridge MACs: a bridge otherwise takes its lowest port's MAC, which changes as pods come and go
@@ -157,13 +198,15 @@ export function setupNodeNetwork(options: NodeNetworkOptions): NodeNetwork {
     'link set dev lo up',
     `link add ${network.nodeLink} address 02:00:c0:a8:7a:01 type bridge`,
     `addr add ${network.nodeIp}/${network.nodePrefixLength} dev ${network.nodeLink}`,
+    ...(network.nodeIp6 ? [`addr add ${network.nodeIp6}/${IPV6_PREFIX_LENGTH} dev ${network.nodeLink} nodad`] : []),
     `link set dev ${network.nodeLink} up`,
     `link add ${network.podBridge} address 02:00:0a:f4:01:01 type bridge`,
     `addr add ${network.podGateway}/${network.podPrefixLength} dev ${network.podBridge}`,
+    ...(network.podGateway6 ? [`addr add ${network.podGateway6}/${IPV6_PREFIX_LENGTH} dev ${network.podBridge} nodad`] : []),
     `link set dev ${network.podBridge} up`,
   ]);
-  attach(state, network.pods, network.podBridge, network.podPrefixLength, network.podGateway, true);
-  attach(state, network.clients, network.nodeLink, network.nodePrefixLength, network.nodeIp, false);
+  attach(state, network.pods, network.podBridge, network.podPrefixLength, network.podGateway, true, network.podGateway6);
+  attach(state, network.clients, network.nodeLink, network.nodePrefixLength, network.nodeIp, false, network.nodeIp6);
   return network;
 }
 
@@ -172,8 +215,9 @@ export function setupNodeNetwork(options: NodeNetworkOptions): NodeNetwork {
  */
 export function addPods(network: NodeNetwork, pods: readonly NamespaceSpec[]): NodeNetwork {
   const state = readState();
-  const added = pods.map((p) => ({ netns: p.name, ip: p.ip, hostVeth: hostVethName('vp', p.ip) }));
-  attach(state, added, network.podBridge, network.podPrefixLength, network.podGateway, true);
+  const added = pods.map((p) => attachment(p, 'vp'));
+  checkIpv6({ ...network, pods: added, clients: [] });
+  attach(state, added, network.podBridge, network.podPrefixLength, network.podGateway, true, network.podGateway6);
   return { ...network, pods: [...network.pods, ...added] };
 }
 
@@ -244,15 +288,21 @@ export function namespacePids(netns: string): number[] {
   return pids;
 }
 
+/** A namespace with an IPv6 address needs its bridge to have one (its gateway). */
+function checkIpv6(network: NodeNetwork): void {
+  const orphan = [...network.pods.filter((p) => p.ip6 && !network.podGateway6), ...network.clients.filter((c) => c.ip6 && !network.nodeIp6)];
+  if (orphan.length > 0) throw new Error(`node network: ${orphan.map((a) => a.netns).join(', ')} have an IPv6 address but their bridge has none (podGateway6/nodeIp6)`);
+}
+
 /** Creates the namespaces, veths and in-namespace config for `attachments` (recorded first). */
-function attach(state: RecordedState, attachments: readonly Attachment[], bridge: string, prefixLength: number, gateway: string, hairpin: boolean): void {
+function attach(state: RecordedState, attachments: readonly Attachment[], bridge: string, prefixLength: number, gateway: string, hairpin: boolean, gateway6?: string): void {
   if (attachments.length === 0) return;
   record(state, { netns: attachments.map((a) => a.netns), links: attachments.map((a) => a.hostVeth) });
   // Namespaces in a batch of their own: `netns add` unshares the ip process's own network namespace
   // to create one, so nothing else should share that process.
   ipBatch(attachments.map((a) => `netns add ${a.netns}`));
   ipBatch(attachments.flatMap((a) => attachScript(a.hostVeth, a.netns, bridge, hairpin)));
-  for (const a of attachments) ipBatch(namespaceScript(a.ip, prefixLength, gateway), a.netns);
+  for (const a of attachments) ipBatch(namespaceScript(a.ip, prefixLength, gateway, a.ip6 && gateway6 ? { ip: a.ip6, gateway: gateway6 } : undefined), a.netns);
 }
 
 /** Kills what runs in the namespaces, deletes the links (a veth's peer goes with it) and the namespaces. */

@@ -1,11 +1,12 @@
 // The workload of one "pod": answers every HTTP request, and every UDP datagram, with the pod's name, so
 // a client can tell which endpoint IPVS picked. Run it inside the pod's network namespace:
 //
-//   ip netns exec POD node dist/e2e/traffic/pod-server.js --name POD --port 80 [--port 5003] [--udp-port 53]
+//   ip netns exec POD node dist/e2e/traffic/pod-server.js --name POD --port 80 [--port 5003] [--udp-port 53] [--ipv6]
 //
 // HTTP (TCP): status 200, body `POD\n`, `Connection: close` (one connection per request, so IPVS schedules
 // every request anew), and the header `x-remote-address` with the source address the pod saw (to check
-// masquerading). UDP: each datagram is answered with `POD\n` from the same port.
+// masquerading). UDP: each datagram is answered with `POD\n` from the same port. With --ipv6 the TCP ports are
+// also served on [::] (IPv6 only, so IPv4 clients are still seen as plain dotted quads, not ::ffff:...).
 //
 // Prints one JSON line on stdout once every socket is bound: {"ready":true,"name":...,"pid":...,"tcp":[...],
 // "udp":[...]}. Exits on SIGTERM or SIGINT, and with --exit-with-stdin when its stdin reaches EOF (what
@@ -21,6 +22,7 @@ interface PodServerArgs {
   readonly tcpPorts: readonly number[];
   readonly udpPorts: readonly number[];
   readonly exitWithStdin: boolean;
+  readonly ipv6: boolean;
 }
 
 /** Parses pod-server's arguments; throws with a usage message on bad ones. Default: TCP port 80. */
@@ -32,10 +34,11 @@ function parsePodServerArgs(argv: readonly string[]): PodServerArgs {
       port: { type: 'string', multiple: true },
       'udp-port': { type: 'string', multiple: true },
       'exit-with-stdin': { type: 'boolean', default: false },
+      ipv6: { type: 'boolean', default: false },
     },
     strict: true,
   });
-  const usage = 'usage: pod-server --name NAME [--port TCP_PORT]... [--udp-port UDP_PORT]... [--exit-with-stdin]';
+  const usage = 'usage: pod-server --name NAME [--port TCP_PORT]... [--udp-port UDP_PORT]... [--ipv6] [--exit-with-stdin]';
   if (!values.name) throw new Error(`--name is required\n${usage}`);
   const ports = (list: string[] | undefined): number[] =>
     (list ?? []).map((p) => {
@@ -45,7 +48,7 @@ function parsePodServerArgs(argv: readonly string[]): PodServerArgs {
     });
   const tcpPorts = ports(values.port);
   const udpPorts = ports(values['udp-port']);
-  return { name: values.name, tcpPorts: tcpPorts.length + udpPorts.length === 0 ? [80] : tcpPorts, udpPorts, exitWithStdin: values['exit-with-stdin'] ?? false };
+  return { name: values.name, tcpPorts: tcpPorts.length + udpPorts.length === 0 ? [80] : tcpPorts, udpPorts, exitWithStdin: values['exit-with-stdin'] ?? false, ipv6: values.ipv6 ?? false };
 }
 
 async function main(): Promise<void> {
@@ -53,7 +56,7 @@ async function main(): Promise<void> {
   const body = `${args.name}\n`;
   const closers: (() => void)[] = [];
 
-  const listenTcp = (port: number): Promise<Server> =>
+  const listenTcp = (port: number, host = '0.0.0.0'): Promise<Server> =>
     new Promise((resolve, reject) => {
       const server = createServer((req, res) => {
         req.resume();
@@ -66,7 +69,7 @@ async function main(): Promise<void> {
         res.end(body);
       });
       server.once('error', reject);
-      server.listen({ port, host: '0.0.0.0' }, () => resolve(server));
+      server.listen({ port, host, ipv6Only: host === '::' }, () => resolve(server));
     });
   const listenUdp = (port: number): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -80,11 +83,13 @@ async function main(): Promise<void> {
     });
 
   for (const port of args.tcpPorts) {
-    const server = await listenTcp(port);
-    closers.push(() => {
-      server.closeAllConnections();
-      server.close();
-    });
+    for (const host of args.ipv6 ? ['0.0.0.0', '::'] : ['0.0.0.0']) {
+      const server = await listenTcp(port, host);
+      closers.push(() => {
+        server.closeAllConnections();
+        server.close();
+      });
+    }
   }
   for (const port of args.udpPorts) await listenUdp(port);
 

@@ -13,6 +13,8 @@ export interface PodServerSpec {
   readonly tcpPorts?: readonly number[];
   /** UDP answer ports. Default none. */
   readonly udpPorts?: readonly number[];
+  /** Also serve the TCP ports over IPv6 (a dual-stack pod). Default false. */
+  readonly ipv6?: boolean;
 }
 
 /** One running pod-server. */
@@ -57,7 +59,7 @@ export async function startPodServers(specs: readonly PodServerSpec[], options: 
 
 function startPodServer(spec: PodServerSpec, readyTimeoutMs: number): Promise<RunningPodServer> {
   const name = spec.name ?? spec.netns;
-  const args = ['--name', name, ...(spec.tcpPorts ?? []).flatMap((p) => ['--port', String(p)]), ...(spec.udpPorts ?? []).flatMap((p) => ['--udp-port', String(p)]), '--exit-with-stdin'];
+  const args = ['--name', name, ...(spec.tcpPorts ?? []).flatMap((p) => ['--port', String(p)]), ...(spec.udpPorts ?? []).flatMap((p) => ['--udp-port', String(p)]), ...(spec.ipv6 ? ['--ipv6'] : []), '--exit-with-stdin'];
   const argv = scriptArgv({ netns: spec.netns }, 'pod-server.js', args);
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
   const where = `pod-server ${name} in netns ${spec.netns}`;
