@@ -16,7 +16,7 @@ import {
 } from '../../../e2e/traffic/index.js';
 import { runProxier } from '../../../lib/cli/run-command.js';
 import { snapshot, type KernelSnapshot } from '../netlink/kernel-tools.js';
-import { startProxier, type Running } from './harness.js';
+import { startProxier, stopProxierSuite, type Running } from './harness.js';
 
 const PODS = [
   { name: 'dual-a', ip: '10.244.1.2', ip6: 'fd00:10:244:1::2' },
@@ -109,12 +109,7 @@ describe('proxier on a real kernel: dual stack (IPv4 + IPv6 ClusterIPs, NodePort
   });
 
   after(async function () {
-    proxier?.signals.emit('SIGTERM');
-    await proxier?.exit;
-    await runProxier(['--cleanup']);
-    await servers?.stop();
-    await api?.close();
-    teardownNodeNetwork();
+    await stopProxierSuite({ proxier, servers, api });
   });
 
   it('the stand-in API server gives the PreferDualStack Service an IPv4 and an IPv6 ClusterIP', function () {

@@ -4,6 +4,8 @@ import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { runProxier } from '../../../lib/cli/run-command.js';
 import type { ProxierMetrics } from '../../../lib/metrics/proxier-metrics.js';
+import type { ApiServer } from '../../../e2e/apiserver-src/api-server.js';
+import { teardownNodeNetwork, type PodServers } from '../../../e2e/traffic/index.js';
 
 export interface Running {
   exit: Promise<number>;
@@ -51,4 +53,18 @@ export async function metricSum(m: ProxierMetrics, name: string, labels: Record<
     .filter((v) => ((v as { metricName?: string }).metricName ?? base) === name)
     .filter((v) => Object.entries(labels).every(([k, val]) => (v.labels as Record<string, unknown>)[k] === val))
     .reduce((n, v) => n + v.value, 0);
+}
+
+/**
+ * The end of a proxier suite: the proxier stopped as on SIGTERM, everything it programmed removed
+ * (--cleanup), the pods' servers, the API server and the node network gone. Each part may be missing
+ * (a before() that failed half-way).
+ */
+export async function stopProxierSuite(parts: { proxier?: Running; servers?: PodServers; api?: ApiServer }): Promise<void> {
+  parts.proxier?.signals.emit('SIGTERM');
+  await parts.proxier?.exit;
+  await runProxier(['--cleanup']);
+  await parts.servers?.stop();
+  await parts.api?.close();
+  teardownNodeNetwork();
 }

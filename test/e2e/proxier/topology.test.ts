@@ -9,10 +9,9 @@ import { expect } from 'chai';
 import { ApiServer } from '../../../e2e/apiserver-src/api-server.js';
 import { ENDPOINT_SLICES, NODES, SERVICES } from '../../../e2e/apiserver-src/resource-types.js';
 import {
-  NODE_IP, httpSpread, runCommand, setupNodeNetwork, startPodServers, teardownNodeNetwork, type PodServers,
+  NODE_IP, httpSpread, runCommand, setupNodeNetwork, startPodServers, type PodServers,
 } from '../../../e2e/traffic/index.js';
-import { runProxier } from '../../../lib/cli/run-command.js';
-import { eventually, metricSum, startProxier, type Running } from './harness.js';
+import { eventually, metricSum, startProxier, stopProxierSuite, type Running } from './harness.js';
 
 // Two endpoints per zone; only zone-a-1 runs on this node (node-1).
 const PODS = [
@@ -119,12 +118,7 @@ describe('proxier on a real kernel: topology-aware routing (zone and node hints,
   });
 
   after(async function () {
-    proxier?.signals.emit('SIGTERM');
-    await proxier?.exit;
-    await runProxier(['--cleanup']);
-    await servers?.stop();
-    await api?.close();
-    teardownNodeNetwork();
+    await stopProxierSuite({ proxier, servers, api });
   });
 
   it('a node in zone-a with endpoints hinted for zone-a and zone-b: only the zone-a endpoints are real servers', async function () {
