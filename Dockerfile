@@ -1,5 +1,7 @@
 # The ipvs-proxier container image: the proxier on Node 24, plus the userland an operator execs into the
-# pod for (ipvsadm, ipset, iptables nft + legacy, conntrack, iproute2).
+# pod for (ipvsadm, ipset, iptables nft + legacy, conntrack, iproute2), and kmod: legacy iptables loads its
+# table modules (iptable_filter, ...) by running modprobe itself; without it, in the chart's pod on a node
+# where they were not loaded yet, iptables-legacy-restore failed with "unable to initialize table 'filter'".
 #
 #   docker build -t ipvs-proxier:0.1.0 .          # or podman/buildah build: from the public images below
 #   npm run image                                  # here: e2e/image/build, no registry needed (see below)
@@ -57,7 +59,7 @@ FROM ${RUNTIME_BASE}
 # Its dpkg configuration already leaves out docs, man pages and translations.
 RUN set -eu; \
     missing=; \
-    for p in ipvsadm ipset iptables conntrack iproute2; do \
+    for p in ipvsadm ipset iptables conntrack iproute2 kmod; do \
         dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing="$missing $p"; \
     done; \
     if [ -n "$missing" ]; then \
