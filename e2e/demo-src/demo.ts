@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EXAMPLE_PODS } from '../examples/example-pods.js';
 import { startNodeChild, stopChild, waitForChild, type Child } from './child.js';
 import { httpSpread, inNetns, setupNodeNetwork, startPodServers, teardownNodeNetwork } from '../traffic/index.js';
 
@@ -34,13 +35,7 @@ async function main(): Promise<number> {
   let failures = 0;
   try {
     say('node network: node 192.168.122.10, pods on cbr0 10.244.1.0/24, an outside client 192.168.122.20');
-    const pods = [
-      { name: 'httpd-1', ip: '10.244.1.2', port: 80 },
-      { name: 'httpd-2', ip: '10.244.1.3', port: 80 },
-      { name: 'httpd-3', ip: '10.244.1.4', port: 80 },
-      { name: 'web-1', ip: '10.244.1.5', port: 5003 },
-      { name: 'web-2', ip: '10.244.1.6', port: 5003 },
-    ];
+    const pods = EXAMPLE_PODS;
     const network = setupNodeNetwork({ pods, kubeProxySysctls: false });
     const servers = await startPodServers(pods.map((p) => ({ netns: p.name, tcpPorts: [p.port] })));
 

@@ -94,6 +94,67 @@ export function cleanupPodFromNotes(notes: string, nodeName: string): PodManifes
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name: run[1]! }, spec: { ...spec, nodeName, restartPolicy: 'Never' } };
 }
 
+/**
+ * What Debian's podman 4.3 needs changed to play the pod, each as a kubelet would see it:
+ * - on a host-network pod it refuses containerPorts ("PortMappings can only be used with Bridge or
+ *   slirp4netns networking"), while for Kubernetes they are informational there (the process binds the
+ *   node's ports itself): left out; probes naming a port are resolved from the original;
+ * - it refuses the downward API's `fieldRef: spec.nodeName` ("fieldPath spec.nodeName is either not valid
+ *   or not supported"), which the kubelet resolves to the node's name: given as that value;
+ * - it passes `$(VAR)` in command and args on literally (seen: the proxier got
+ *   `--hostname-override=$(NODE_NAME)`), which the kubelet expands from the container's env: expanded.
+ * Returns the pod and one line per change (for the test log); nothing else is touched.
+ */
+export function forPodman(pod: PodManifest): { pod: PodManifest; changed: string[] } {
+  const changed: string[] = [];
+  const containers = pod.spec.containers.map((c, i) => {
+    let out: ContainerSpec = c;
+    if (pod.spec.hostNetwork === true && c.ports !== undefined) {
+      const { ports: _ports, ...rest } = out;
+      out = rest as ContainerSpec;
+      changed.push(`spec.containers[${i}].ports left out (informational on a host-network pod)`);
+    }
+    const env = c.env as Array<{ name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath?: string } } }> | undefined;
+    if (env?.some((e) => e.valueFrom?.fieldRef?.fieldPath === 'spec.nodeName')) {
+      if (pod.spec.nodeName === undefined) throw new Error(`container ${c.name}: env from spec.nodeName, but the pod is bound to no node`);
+      out = {
+        ...out,
+        env: env.map((e, j) => {
+          if (e.valueFrom?.fieldRef?.fieldPath !== 'spec.nodeName') return e;
+          changed.push(`spec.containers[${i}].env[${j}] ${e.name}: fieldRef spec.nodeName given as its value "${pod.spec.nodeName}"`);
+          return { name: e.name, value: pod.spec.nodeName! };
+        }),
+      };
+    }
+    const values = new Map(((out.env ?? []) as Array<{ name: string; value?: string }>).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+    for (const field of ['command', 'args'] as const) {
+      const list = out[field];
+      if (!list?.some((a) => a.includes('$('))) continue;
+      out = {
+        ...out,
+        [field]: list.map((a, j) => {
+          const expanded = expandEnvReferences(a, values);
+          if (expanded !== a) changed.push(`spec.containers[${i}].${field}[${j}] ${JSON.stringify(a)} expanded to ${JSON.stringify(expanded)}`);
+          return expanded;
+        }),
+      };
+    }
+    return out;
+  });
+  return { pod: { ...pod, spec: { ...pod.spec, containers } }, changed };
+}
+
+/**
+ * The kubelet's expansion of command and args: `$(NAME)` becomes NAME's value when the container's env
+ * defines it and stays as written otherwise; `$$` is a literal `$` (so `$$(NAME)` stays `$(NAME)`).
+ */
+export function expandEnvReferences(text: string, values: ReadonlyMap<string, string>): string {
+  return text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (match, name: string | undefined) => {
+    if (name === undefined) return '$';
+    return values.get(name) ?? match;
+  });
+}
+
 /** The URL a kubelet's httpGet probe on a hostNetwork pod requests (host defaults to the pod IP = node). */
 export function probeUrl(probe: Probe | undefined, what: string, nodeAddress: string, ports: Record<string, number>): string {
   const get = probe?.httpGet;

@@ -83,11 +83,13 @@ mount -t cgroup2 cgroup2 $R/sys/fs/cgroup 2>/dev/null
 # The repository, read-write, after /tmp and /run so that a checkout below them is not hidden.
 mkdir -p "$R$repo"
 mount -t 9p -o "$opts" repo "$R$repo" || die "cannot mount the repository over 9p at $repo"
-# Node itself (.tools) and node_modules are big read-only inputs: serve them from the cached host
-# root instead of the uncached repository share (node starts several times faster), under a tmpfs
-# overlay so a tool that writes there (caches) still works; such writes are discarded.
+# Node itself (.tools), node_modules and the pod suite's image store (.cache/pod-store, written by
+# e2e/pod/load-image-store before the VM boots) are big read-only inputs: serve them from the cached host
+# root instead of the uncached repository share (node starts several times faster; the pod's node binary
+# and modules come from that store), under a tmpfs overlay so a tool that writes there (caches, podman's
+# lock files) still works; such writes are discarded.
 if [ "$deps" = cached ]; then
-	for d in .tools node_modules; do
+	for d in .tools node_modules .cache/pod-store; do
 		[ -d "/lower$repo/$d" ] || continue
 		mkdir -p "/rw/$d/upper" "/rw/$d/work"
 		mount -t overlay overlay -o "lowerdir=/lower$repo/$d,upperdir=/rw/$d/upper,workdir=/rw/$d/work" \

@@ -10,7 +10,10 @@
 
 # Host packages. busybox-static: the initramfs needs a static binary (no libc in there).
 # xz-utils: to unpack the kernel image once instead of at every boot (see vm_install_boot_kernel).
-VM_PACKAGES=(qemu-system-x86 busybox-static kmod ipvsadm ipset iptables iproute2 tcpdump cpio xz-utils)
+# podman, catatonit (podman's local pause image), bpftool: the DaemonSet pod suite runs the chart's pod in the
+# guest with the host's podman (e2e/pod/guest-podman.ts says why it needs bpftool).
+VM_PACKAGES=(qemu-system-x86 busybox-static kmod ipvsadm ipset iptables iproute2 tcpdump cpio xz-utils
+	podman catatonit bpftool)
 
 # Modules the initramfs loads itself, before the host's / (and so /lib/modules) is reachable.
 # Their dependencies are resolved with modprobe --show-depends at build time.

@@ -3,7 +3,7 @@
 // cleanup command becomes the Pod `kubectl run` would create, and the probes become the URLs the kubelet
 // would request.
 import { expect } from 'chai';
-import { cleanupPodFromNotes, namedPorts, podFromDaemonSet, probeUrl } from '../../e2e/pod/pod-manifests.js';
+import { cleanupPodFromNotes, expandEnvReferences, forPodman, namedPorts, podFromDaemonSet, probeUrl } from '../../e2e/pod/pod-manifests.js';
 import { only, parseManifests, render, renderNotes, requireHelm4 } from './helpers.js';
 
 describe('pod suite manifests (from the chart rendered by real Helm)', function () {
@@ -62,5 +62,34 @@ describe('pod suite manifests (from the chart rendered by real Helm)', function 
     expect(probeUrl(c.livenessProbe, 'liveness', '192.168.122.10', ports)).to.equal('http://192.168.122.10:10256/livez');
     expect(probeUrl(c.readinessProbe, 'readiness', '192.168.122.10', ports)).to.equal('http://192.168.122.10:10256/healthz');
     expect(() => probeUrl({ httpGet: { port: 'nope' } }, 'x', 'h', ports)).to.throw('port "nope" is not one of');
+  });
+
+  it('changes for podman only the ports of a host-network pod and the downward-API node name, as the kubelet sees them', function () {
+    const pod = podFromDaemonSet(manifests, 'node-1');
+    const { pod: played, changed } = forPodman(pod);
+    const { ports, env, args, ...rest } = pod.spec.containers[0]!;
+    const at = args!.indexOf('--hostname-override=$(NODE_NAME)');
+    expect(at, 'the template passes the node name as $(NODE_NAME)').to.be.at.least(0);
+    expect(changed).to.deep.equal([
+      'spec.containers[0].ports left out (informational on a host-network pod)',
+      'spec.containers[0].env[0] NODE_NAME: fieldRef spec.nodeName given as its value "node-1"',
+      `spec.containers[0].args[${at}] "--hostname-override=$(NODE_NAME)" expanded to "--hostname-override=node-1"`,
+    ]);
+    expect(ports, 'the template declares its ports').to.be.an('array').that.is.not.empty;
+    expect(env).to.deep.equal([{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }]);
+    const expandedArgs = args!.map((a, i) => (i === at ? '--hostname-override=node-1' : a));
+    expect(played.spec.containers[0]).to.deep.equal({ ...rest, args: expandedArgs, env: [{ name: 'NODE_NAME', value: 'node-1' }] });
+    expect({ ...played.spec, containers: [] }).to.deep.equal({ ...pod.spec, containers: [] });
+    const bridged = { ...pod, spec: { ...pod.spec, hostNetwork: false, containers: [{ ...rest, args: expandedArgs } as typeof pod.spec.containers[0]] } };
+    expect(forPodman(bridged)).to.deep.equal({ pod: bridged, changed: [] });
+  });
+
+  it('expands $(VAR) as the kubelet does: defined names only, $$ escapes', function () {
+    const env = new Map([['NODE_NAME', 'node-1'], ['A', 'x']]);
+    expect(expandEnvReferences('--hostname-override=$(NODE_NAME)', env)).to.equal('--hostname-override=node-1');
+    expect(expandEnvReferences('$(A)-$(A)', env)).to.equal('x-x');
+    expect(expandEnvReferences('$(UNDEFINED) stays', env)).to.equal('$(UNDEFINED) stays');
+    expect(expandEnvReferences('$$(NODE_NAME) is escaped, $$ is $', env)).to.equal('$(NODE_NAME) is escaped, $ is $');
+    expect(expandEnvReferences('no references', env)).to.equal('no references');
   });
 });
