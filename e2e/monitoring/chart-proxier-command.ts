@@ -1,0 +1,78 @@
+// The command line the chart's DaemonSet gives the proxier, from `helm template` output, with what the
+// kubelet would fill in ($(VAR) references, the node name from the downward API). Running the proxier with
+// exactly these flags makes the alert checks exercise the sync period, metrics address and environment the
+// chart really renders, not a copy of them.
+import { parseAllDocuments } from 'yaml';
+
+export interface ProxierCommand {
+  command: string[];
+  args: string[];
+  /** The container's env (name -> value), after the downward API. */
+  env: Record<string, string>;
+  /** --metrics-bind-address as rendered. */
+  metricsBindAddress: string;
+  /** --healthz-bind-address as rendered. */
+  healthzBindAddress: string;
+}
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { fieldRef?: { fieldPath?: string } };
+}
+
+interface Container {
+  name: string;
+  command?: string[];
+  args?: string[];
+  env?: EnvVar[];
+}
+
+/** The DaemonSet's first container, as the kubelet on node `nodeName` would start it. */
+export function proxierCommandFromManifests(manifests: string, nodeName: string): ProxierCommand {
+  const daemonSets = parseAllDocuments(manifests)
+    .map((d) => d.toJS() as { kind?: string; spec?: { template?: { spec?: { containers?: Container[] } } } } | null)
+    .filter((o) => o?.kind === 'DaemonSet');
+  if (daemonSets.length !== 1) throw new Error(`expected one DaemonSet in the rendered manifests, found ${daemonSets.length}`);
+  const container = daemonSets[0]!.spec?.template?.spec?.containers?.[0];
+  if (!container) throw new Error('the DaemonSet has no container');
+
+  const env: Record<string, string> = {};
+  for (const v of container.env ?? []) {
+    if (v.value !== undefined) env[v.name] = expand(v.value, env);
+    else if (v.valueFrom?.fieldRef?.fieldPath === 'spec.nodeName') env[v.name] = nodeName;
+    else throw new Error(`container ${container.name}: env ${v.name}: only value and fieldRef spec.nodeName are supported here`);
+  }
+  const args = (container.args ?? []).map((a) => expand(String(a), env));
+  const flag = (name: string): string => {
+    const prefix = `--${name}=`;
+    const a = args.find((x) => x.startsWith(prefix));
+    if (a === undefined) throw new Error(`container ${container.name}: no ${prefix} argument in ${JSON.stringify(args)}`);
+    return a.slice(prefix.length);
+  };
+  return {
+    command: (container.command ?? []).map((c) => expand(String(c), env)),
+    args,
+    env,
+    metricsBindAddress: flag('metrics-bind-address'),
+    healthzBindAddress: flag('healthz-bind-address'),
+  };
+}
+
+/** Kubernetes' $(VAR) expansion in command, args and env: defined variables only; $$ is a literal $. */
+function expand(text: string, env: Record<string, string>): string {
+  return text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string | undefined) => {
+    if (m === '$$') return '$';
+    return name !== undefined && name in env ? env[name]! : m;
+  });
+}
+
+/** host:port to connect to for a bind address ("0.0.0.0:10256" -> "127.0.0.1:10256"). */
+export function connectAddress(bind: string): string {
+  const m = /^(.*):(\d+)$/.exec(bind);
+  if (!m) throw new Error(`bind address ${bind} has no port`);
+  const host = m[1]!.replace(/^\[|\]$/g, '');
+  if (host === '' || host === '0.0.0.0') return `127.0.0.1:${m[2]}`;
+  if (host === '::') return `[::1]:${m[2]}`;
+  return host.includes(':') ? `[${host}]:${m[2]}` : `${host}:${m[2]}`;
+}
