@@ -235,19 +235,23 @@ describe('the chart\'s DaemonSet pod (podman) on the real kernel', function () {
     });
   });
 
-  it('after the pod is removed, the cleanup pod of NOTES.txt leaves the node as it found it', async function () {
-    await podman.removePod(pod.metadata.name);
-    podRunning = false;
-    // Stopping does not touch the kernel (as kube-proxy): the Services still work until the cleanup.
-    expect(run('ipvsadm', ['-Ln'])).to.contain(`TCP  ${clusterIP}:8080 rr`);
-    // As NOTES.txt tells: its overrides carry the DaemonSet's extraEnv (here IPVS_PROXIER_IPTABLES=legacy),
-    // so the cleanup removes the rules from the backend the proxier used.
-    const cleanup = cleanupPodFromNotes(notes, NODE);
-    await podman.play(cleanup);
-    const cleanupContainer = `${cleanup.metadata.name}-${cleanup.spec.containers[0]!.name}`;
-    const code = await podman.waitExited(cleanupContainer, 180_000);
-    expect(code, await podman.logs(cleanupContainer)).to.equal(0);
-    await podman.removePod(cleanup.metadata.name, 5);
-    expect(await nodeSnapshot()).to.deep.equal(nodeBefore);
+  // Mocha runs a suite's own tests before its nested suites: the pod's removal lives in a suite of its own,
+  // after the alerts, so that it comes last.
+  describe('after the pod', function () {
+    it('after the pod is removed, the cleanup pod of NOTES.txt leaves the node as it found it', async function () {
+      await podman.removePod(pod.metadata.name);
+      podRunning = false;
+      // Stopping does not touch the kernel (as kube-proxy): the Services still work until the cleanup.
+      expect(run('ipvsadm', ['-Ln'])).to.contain(`TCP  ${clusterIP}:8080 rr`);
+      // As NOTES.txt tells: its overrides carry the DaemonSet's extraEnv (here IPVS_PROXIER_IPTABLES=legacy),
+      // so the cleanup removes the rules from the backend the proxier used.
+      const cleanup = cleanupPodFromNotes(notes, NODE);
+      await podman.play(cleanup);
+      const cleanupContainer = `${cleanup.metadata.name}-${cleanup.spec.containers[0]!.name}`;
+      const code = await podman.waitExited(cleanupContainer, 180_000);
+      expect(code, await podman.logs(cleanupContainer)).to.equal(0);
+      await podman.removePod(cleanup.metadata.name, 5);
+      expect(await nodeSnapshot()).to.deep.equal(nodeBefore);
+    });
   });
 });
