@@ -1,7 +1,8 @@
 // Captured conntrack fixtures (test/fixtures/captured/conntrack, see CAPTURED.md) and the byte cleanup the
 // tool's requests need before a byte-for-byte comparison.
 import { readFileSync, readdirSync } from 'node:fs';
-import { fromHex, toHex, view } from '../../../native-free-netlink/core/bytes.js';
+import { fromHex, toHex } from '../../../native-free-netlink/core/bytes.js';
+import { zeroAttributePadding } from '../nfnetlink/attribute-padding.js';
 import { decodeMessages, encodeMessage, type NetlinkMessage } from '../../../native-free-netlink/core/message.js';
 import { NFNL_SUBSYS_CTNETLINK, nfnlSubsystem } from '../../../native-free-netlink/nfnetlink/nfgenmsg.js';
 
@@ -33,20 +34,6 @@ export function ctnetlinkRequests(f: CapturedFixture): NetlinkMessage[] {
   return f.requests.filter((m) => nfnlSubsystem(m.type) === NFNL_SUBSYS_CTNETLINK);
 }
 
-function zeroAttrPadding(b: Uint8Array, start: number, end: number): void {
-  const dv = view(b);
-  let off = start;
-  while (off + 4 <= end) {
-    const len = dv.getUint16(off, true);
-    const type = dv.getUint16(off + 2, true);
-    if (len < 4 || off + len > end) return;
-    if (type & 0x8000) zeroAttrPadding(b, off + 4, off + len);
-    const padded = Math.min(end, off + ((len + 3) & ~3));
-    b.fill(0, off + len, padded);
-    off = padded;
-  }
-}
-
 /**
  * conntrack 1.4.7 (libmnl 1.0.4) leaves stale bytes in attribute padding after a u8 (CTA_PROTO_NUM) or a
  * be16 (CTA_ZONE), as ipset does; the kernel ignores them. Our encoder writes zeros: this zeroes the
@@ -54,7 +41,7 @@ function zeroAttrPadding(b: Uint8Array, start: number, end: number): void {
  */
 export function withZeroPadding(m: NetlinkMessage): NetlinkMessage {
   const payload = Uint8Array.from(m.payload);
-  zeroAttrPadding(payload, 4, payload.length);
+  zeroAttributePadding(payload, 4, payload.length);
   return { ...m, payload };
 }
 

@@ -1,6 +1,7 @@
 // Shared test helpers: hex literals, a seeded PRNG, captured fixtures, and ipset-specific byte cleanup.
 import { readFileSync, readdirSync } from 'node:fs';
 import { fromHex, toHex, view } from '../../../native-free-netlink/core/bytes.js';
+import { zeroAttributePadding } from '../nfnetlink/attribute-padding.js';
 import { decodeMessages, encodeMessage, NLMSG_ERROR, NLMSG_HDRLEN, type NetlinkMessage } from '../../../native-free-netlink/core/message.js';
 import { NFNL_SUBSYS_IPSET } from '../../../native-free-netlink/nfnetlink/nfgenmsg.js';
 
@@ -86,20 +87,6 @@ export function ipsetMessages(ms: readonly NetlinkMessage[], cmd: number): Netli
   return ms.filter((m) => m.type === ((NFNL_SUBSYS_IPSET << 8) | cmd));
 }
 
-function zeroAttrPadding(b: Uint8Array, start: number, end: number): void {
-  const dv = view(b);
-  let off = start;
-  while (off + 4 <= end) {
-    const len = dv.getUint16(off, true);
-    const type = dv.getUint16(off + 2, true);
-    if (len < 4 || off + len > end) return;
-    if (type & 0x8000) zeroAttrPadding(b, off + 4, off + len);
-    const padded = Math.min(end, off + ((len + 3) & ~3));
-    b.fill(0, off + len, padded);
-    off = padded;
-  }
-}
-
 /**
  * The ipset tool (7.17 with libmnl 1.0.4) does not clear attribute padding: after an earlier message in
  * the same buffer, the 1-3 bytes after a u8 or an odd-length string hold stale data (the kernel ignores
@@ -108,11 +95,11 @@ function zeroAttrPadding(b: Uint8Array, start: number, end: number): void {
  */
 export function withZeroPadding(m: NetlinkMessage): NetlinkMessage {
   const payload = Uint8Array.from(m.payload);
-  if (m.type >> 8 === NFNL_SUBSYS_IPSET) zeroAttrPadding(payload, 4, payload.length);
+  if (m.type >> 8 === NFNL_SUBSYS_IPSET) zeroAttributePadding(payload, 4, payload.length);
   else if (m.type === NLMSG_ERROR && payload.length >= 4 + NLMSG_HDRLEN) {
     const echoedLen = view(payload).getUint32(4, true);
     const echoedType = view(payload).getUint16(8, true);
-    if (echoedType >> 8 === NFNL_SUBSYS_IPSET && payload.length >= 4 + echoedLen) zeroAttrPadding(payload, 4 + NLMSG_HDRLEN + 4, 4 + echoedLen);
+    if (echoedType >> 8 === NFNL_SUBSYS_IPSET && payload.length >= 4 + echoedLen) zeroAttributePadding(payload, 4 + NLMSG_HDRLEN + 4, 4 + echoedLen);
   }
   return { ...m, payload };
 }
