@@ -3,6 +3,8 @@
 // exactly these flags makes the alert checks exercise the sync period, metrics address and environment the
 // chart really renders, not a copy of them.
 import { parseAllDocuments } from 'yaml';
+// The kubelet's $(VAR) expansion, shared with the pod suite's translation for podman.
+import { expandEnvReferences } from '../pod/pod-manifests.js';
 
 export interface ProxierCommand {
   command: string[];
@@ -38,12 +40,15 @@ export function proxierCommandFromManifests(manifests: string, nodeName: string)
   if (!container) throw new Error('the DaemonSet has no container');
 
   const env: Record<string, string> = {};
+  // The same variables, as the expansion reads them (each sees those defined before it, as in Kubernetes).
+  const values = new Map<string, string>();
   for (const v of container.env ?? []) {
-    if (v.value !== undefined) env[v.name] = expand(v.value, env);
+    if (v.value !== undefined) env[v.name] = expandEnvReferences(v.value, values);
     else if (v.valueFrom?.fieldRef?.fieldPath === 'spec.nodeName') env[v.name] = nodeName;
     else throw new Error(`container ${container.name}: env ${v.name}: only value and fieldRef spec.nodeName are supported here`);
+    values.set(v.name, env[v.name]!);
   }
-  const args = (container.args ?? []).map((a) => expand(String(a), env));
+  const args = (container.args ?? []).map((a) => expandEnvReferences(String(a), values));
   const flag = (name: string): string => {
     const prefix = `--${name}=`;
     const a = args.find((x) => x.startsWith(prefix));
@@ -51,20 +56,12 @@ export function proxierCommandFromManifests(manifests: string, nodeName: string)
     return a.slice(prefix.length);
   };
   return {
-    command: (container.command ?? []).map((c) => expand(String(c), env)),
+    command: (container.command ?? []).map((c) => expandEnvReferences(String(c), values)),
     args,
     env,
     metricsBindAddress: flag('metrics-bind-address'),
     healthzBindAddress: flag('healthz-bind-address'),
   };
-}
-
-/** Kubernetes' $(VAR) expansion in command, args and env: defined variables only; $$ is a literal $. */
-function expand(text: string, env: Record<string, string>): string {
-  return text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string | undefined) => {
-    if (m === '$$') return '$';
-    return name !== undefined && name in env ? env[name]! : m;
-  });
 }
 
 /** host:port to connect to for a bind address ("0.0.0.0:10256" -> "127.0.0.1:10256"). */
