@@ -12,7 +12,8 @@
 # xz-utils: to unpack the kernel image once instead of at every boot (see vm_install_boot_kernel).
 # podman, catatonit (podman's local pause image), bpftool: the DaemonSet pod suite runs the chart's pod in the
 # guest with the host's podman (e2e/pod/guest-podman.ts says why it needs bpftool).
-VM_PACKAGES=(qemu-system-x86 busybox-static kmod ipvsadm ipset iptables iproute2 tcpdump cpio xz-utils
+# socat: the SCTP servers and client associations of e2e/traffic/conntrack-cases.sh (Node has no SCTP).
+VM_PACKAGES=(qemu-system-x86 busybox-static kmod ipvsadm ipset iptables iproute2 tcpdump cpio xz-utils socat
 	podman catatonit bpftool)
 
 # Modules the initramfs loads itself, before the host's / (and so /lib/modules) is reachable.
