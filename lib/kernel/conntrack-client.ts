@@ -1,7 +1,7 @@
 // Conntrack over nfnetlink (CTNETLINK), read side: lists flows, optionally filtered in the kernel by their
 // original or reply tuple (Linux 5.8+ CTA_FILTER). What `ipvs-proxier dump --conntrack` shows operators.
-// No deletes: the measurements in e2e/traffic/CONNTRACK-CASES.md found no UDP case on Linux 6.1 that a
-// conntrack cleanup repairs, so the proxier sends none.
+// No deletes: the measurements in e2e/traffic/CONNTRACK-CASES.md found no UDP or SCTP case on Linux 6.1
+// that a conntrack cleanup repairs, so the proxier sends none.
 import { dumpFlowsRequest, decodeFlowMessage, type ConntrackFlow, type ConntrackTuple } from '../../native-free-netlink/conntrack/index.js';
 import type { NetlinkConnection } from '../netlink/connection.js';
 import { KernelError } from './kernel-error.js';
