@@ -23,6 +23,8 @@ const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0
 /** An IP address (no prefix) or undefined. IPv4 must be four-part decimal, as the API server requires. */
 export function parseIp(text: string | undefined): ParsedIp | undefined {
   if (typeof text !== 'string') return undefined;
+  // ipaddr.js reads "fe80::1%eth0" as fe80::1; the API server refuses zones, and a VIP has none.
+  if (text.includes('%')) return undefined;
   // Fast path: endpoint addresses are almost all plain IPv4, and full parsing dominates large syncs.
   if (DOTTED_QUAD.test(text)) return { ip: text, family: 'inet' };
   try {
@@ -37,6 +39,7 @@ export function parseIp(text: string | undefined): ParsedIp | undefined {
 export function parseCidr(text: string | undefined): ParsedCidr | undefined {
   if (typeof text !== 'string') return undefined;
   const t = text.trim();
+  if (t.includes('%')) return undefined;
   const slash = t.indexOf('/');
   if (slash < 0) return undefined;
   const prefixText = t.slice(slash + 1);
