@@ -3,7 +3,7 @@
 // endpointslicecache.go) and CategorizeEndpoints (pkg/proxy/topology.go), with its topology hints (topology.ts).
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { Family, Protocol } from '../state/types.js';
-import { parseIp } from './addresses.js';
+import { parseIp, specialAddress } from './addresses.js';
 import { availableForTopology, topologyMode, type NodeTopology, type TopologyMode } from './topology.js';
 import type { EndpointInfo, Problem } from './types.js';
 import { flag, isObject, listOf, lookup, quote } from './untrusted-json.js';
@@ -93,6 +93,8 @@ function sliceEndpoints(
     if (!ip || ip.family !== family) {
       return problem(`endpoints[${i}].addresses[0]`, `${quote(text)} is not an ${slice.addressType} address; endpoint skipped`);
     }
+    const special = specialAddress(ip);
+    if (special) return problem(`endpoints[${i}].addresses[0]`, `${quote(text)} is ${/^[aeiou]/.test(special) ? 'an' : 'a'} ${special} address; endpoint skipped`);
     const c: Record<string, unknown> = isObject(ep.conditions) ? ep.conditions : {};
     const info: Omit<EndpointInfo, 'port'> = {
       ip: ip.ip,

@@ -5,7 +5,7 @@
 // on with half-parsed values, any invalid field skips the whole Service with a Problem.
 import type { V1Service } from '@kubernetes/client-node';
 import type { Family, Protocol } from '../state/types.js';
-import { parseCidr, parseIp } from './addresses.js';
+import { parseCidr, parseIp, specialAddress, type ParsedIp } from './addresses.js';
 import { chooseScheduling } from './scheduling.js';
 import type { FamilyAddresses, NodeConfig, Problem, ServiceInfo, ServicePortInfo } from './types.js';
 import { isObject, listOf, lookup, quote } from './untrusted-json.js';
@@ -53,8 +53,8 @@ export function normalizeService(svc: V1Service, node: NodeConfig, scheduler: st
 
   const clusterIPs = new Map<Family, string>();
   clusterIPTexts.forEach((text, i) => {
-    const ip = parseIp(text as string);
-    if (!ip) return problem(`spec.clusterIPs[${i}]`, `invalid cluster IP ${quote(text)}`);
+    const ip = parseVip(text);
+    if (!ip) return problem(`spec.clusterIPs[${i}]`, `invalid cluster IP ${quote(text)}${whySpecial(text)}`);
     if (clusterIPs.has(ip.family)) return problem(`spec.clusterIPs[${i}]`, `second cluster IP of family ${ip.family}`);
     clusterIPs.set(ip.family, ip.ip);
   });
@@ -72,7 +72,7 @@ export function normalizeService(svc: V1Service, node: NodeConfig, scheduler: st
 
   const ports = normalizePorts(listOf(spec.ports, 'spec.ports', problem), serviceType, problem);
 
-  const externalIPs = parseList(spec.externalIPs, 'spec.externalIPs', 'external IP', parseIp, problem);
+  const externalIPs = parseList(spec.externalIPs, 'spec.externalIPs', 'external IP', parseVip, problem);
   const sourceRanges = parseList(spec.loadBalancerSourceRanges, 'spec.loadBalancerSourceRanges', 'source range', parseCidr, problem);
   const ingressIPs = serviceType === 'LoadBalancer' ? loadBalancerVIPs(svc, problem) : [];
 
@@ -153,8 +153,8 @@ function loadBalancerVIPs(svc: V1Service, problem: (field: string, reason: strin
   listOf(svc.status?.loadBalancer?.ingress, 'status.loadBalancer.ingress', problem).forEach((ing, i) => {
     if (!isObject(ing)) return problem(`status.loadBalancer.ingress[${i}]`, `${quote(ing)} is not an ingress point`);
     if (!ing['ip']) return; // hostname-only ingress: nothing to bind
-    const ip = parseIp(ing['ip'] as string);
-    if (!ip) return problem(`status.loadBalancer.ingress[${i}].ip`, `invalid load balancer IP ${quote(ing['ip'])}`);
+    const ip = parseVip(ing['ip']);
+    if (!ip) return problem(`status.loadBalancer.ingress[${i}].ip`, `invalid load balancer IP ${quote(ing['ip'])}${whySpecial(ing['ip'])}`);
     // ipMode Proxy: the load balancer rewrites the destination, so the node must not capture the VIP.
     if (ing['ipMode'] === undefined || ing['ipMode'] === 'VIP') out.push(ip);
   });
@@ -171,10 +171,23 @@ function parseList<T>(
   const out: T[] = [];
   listOf(texts, field, problem).forEach((text, i) => {
     const v = parse(text as string);
-    if (v === undefined) problem(`${field}[${i}]`, `invalid ${what} ${quote(text)}`);
+    if (v === undefined) problem(`${field}[${i}]`, `invalid ${what} ${quote(text)}${whySpecial(text)}`);
     else out.push(v);
   });
   return out;
+}
+
+/** An address a Service may own: an IP that is not special (unspecified, loopback, multicast...). */
+function parseVip(text: unknown): ParsedIp | undefined {
+  const ip = parseIp(text as string);
+  return ip && !specialAddress(ip) ? ip : undefined;
+}
+
+/** ": a loopback address" and so on, for a parseable but special address; else nothing. */
+function whySpecial(text: unknown): string {
+  const ip = parseIp(text as string);
+  const why = ip && specialAddress(ip);
+  return why ? ` (${why} address)` : '';
 }
 
 function isIntegerIn(v: unknown, min: number, max: number): v is number {

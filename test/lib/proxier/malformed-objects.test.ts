@@ -71,6 +71,28 @@ describe('malformed Services and EndpointSlices (found by the hostile-input prop
     expect(problemsOf([svc]).map((p) => p.field)).to.deep.equal(['spec.externalIPs[0]']);
   });
 
+  it('special addresses are neither Service addresses nor endpoints (the kernel refuses some, failing the whole sync)', () => {
+    const svc = service('s', { type: 'LoadBalancer', clusterIP: '10.96.0.5', externalIPs: ['127.0.0.1', '0.0.0.0'], ports: [{ port: 80 }] }, {
+      lbIngress: [{ ip: '224.0.0.1' }, { ip: '255.255.255.255' }, { ip: '169.254.169.254' }],
+    });
+    expect(problemsOf([svc])).to.deep.equal([
+      { field: 'spec.externalIPs[0]', reason: 'invalid external IP "127.0.0.1" (loopback address); Service skipped' },
+      { field: 'spec.externalIPs[1]', reason: 'invalid external IP "0.0.0.0" (unspecified address); Service skipped' },
+      { field: 'status.loadBalancer.ingress[0].ip', reason: 'invalid load balancer IP "224.0.0.1" (multicast address); Service skipped' },
+      { field: 'status.loadBalancer.ingress[1].ip', reason: 'invalid load balancer IP "255.255.255.255" (broadcast address); Service skipped' },
+      { field: 'status.loadBalancer.ingress[2].ip', reason: 'invalid load balancer IP "169.254.169.254" (link-local address); Service skipped' },
+    ]);
+    const v6 = service('s6', { type: 'ClusterIP', clusterIP: '::1', ports: [{ port: 80 }] });
+    expect(buildDesiredState({ services: [v6], endpointSlices: [], node: node({ ipFamilies: ['inet6'], nodeIPs: ['fd00::10'] }) }).problems.map((p) => p.reason))
+      .to.deep.equal(['invalid cluster IP "::1" (loopback address); Service skipped']);
+    const s = slice('s-1', 's', [{ port: 80 }], [{ ip: '10.244.1.2' }, { ip: '239.1.2.3' }, { ip: '0.0.0.0' }]);
+    expect(sliceProblems(s)).to.deep.equal([
+      'default/s EndpointSlice s-1 endpoints[1].addresses[0]: "239.1.2.3" is a multicast address; endpoint skipped',
+      'default/s EndpointSlice s-1 endpoints[2].addresses[0]: "0.0.0.0" is an unspecified address; endpoint skipped',
+    ]);
+    expect([...indexEndpointSlices([s], 'node-1').byServicePort.values()].flat().map((e) => e.ip)).to.deep.equal(['10.244.1.2']);
+  });
+
   it('a 256 KiB annotation is quoted in 80 characters', () => {
     const svc = service('s', { type: 'ClusterIP', clusterIP: '10.96.0.5', ports: [{ port: 80 }] }, { annotations: { 'ipvs-proxier.io/scheduler': 'x'.repeat(256 * 1024) } });
     const [p] = problemsOf([svc]);
