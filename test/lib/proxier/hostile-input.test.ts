@@ -12,6 +12,7 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { buildDesiredState } from '../../../lib/proxier/desired-state.js';
+import { healthCheckPorts } from '../../../lib/proxier/health-check-ports.js';
 import type { DesiredStateResult, NodeConfig } from '../../../lib/proxier/types.js';
 import { hostPort } from '../../../lib/state/canonical.js';
 import { validateState } from '../../../lib/state/validate.js';
@@ -101,6 +102,10 @@ describe('desired state under hostile input (property)', function () {
 
         expectGoodUnaffected(alone.state, result.state);
         expect(() => validateState(JSON.parse(JSON.stringify(result.state)))).to.not.throw();
+        // The proxier's other reader of the same objects (health check node ports) survives them too, and
+        // serves the good LoadBalancer's port only: no hostile Service here has a valid one.
+        const health = healthCheckPorts({ services, endpointSlices: slices, node: config });
+        expect([...health.ports.keys()], 'health check node ports').to.deep.equal([30999]);
 
         const again = build(shuffled(services, seed), shuffled(slices, seed + 1), config);
         expect(sorted(again.problems.map(problemId)), 'problems independent of input order').to.deep.equal(sorted(ids));
