@@ -11,7 +11,9 @@
 // property test covers them).
 //
 //   npm run build && vm-slot e2e/run-in-vm node_modules/.bin/mocha --timeout 600000 dist/test/e2e/hostile/*.test.js
-//   HOSTILE_E2E_COUNT=n sets the number of hostile objects (default 2000).
+//   HOSTILE_E2E_COUNT=n sets the number of hostile objects (default 1000, to keep CI's VM time down; 2000
+//   passed too, in 4 min against about 2.5).
+// The extreme objects (1,000 ports on one Service, 10,000 endpoints in one slice) are in at every count.
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { ApiError } from '../../../e2e/apiserver-src/api-error.js';
@@ -27,7 +29,7 @@ import { generateHostile, HOSTILE_NAMESPACE, type Claimable, type HostileObject 
 import { captureLogger, type LogEntry } from '../../lib/log/capture-logger.js';
 import { eventually, metricSum, startProxier, stopProxierSuite, type Running } from '../proxier/harness.js';
 
-const COUNT = Number(process.env['HOSTILE_E2E_COUNT'] ?? 2000);
+const COUNT = Number(process.env['HOSTILE_E2E_COUNT'] ?? 1000);
 const SEED = Number(process.env['HOSTILE_SEED'] ?? 2026);
 const PODS = [
   { name: 'web-a', ip: '10.244.1.2' },
@@ -192,10 +194,10 @@ describe('proxier under hostile input: thousands of bad and extreme objects thro
     }, 'every hostile object reported and every valid one programmed', 300_000);
     const syncedMs = Date.now() - t0;
     const syncs = await metricSum(proxier!.metrics, 'kubeproxy_sync_proxy_rules_duration_seconds_count');
-    // Two more periodic syncs: nothing may be logged again.
+    // One more (periodic, kernel-reading) sync: nothing may be logged again.
     const linesBefore = loggedProblems(entries).length;
-    await eventually(async () => (await metricSum(proxier!.metrics, 'kubeproxy_sync_proxy_rules_duration_seconds_count')) >= syncs + 2,
-      'two more syncs', 4 * SYNC_PERIOD_S * 1000 + 120_000);
+    await eventually(async () => (await metricSum(proxier!.metrics, 'kubeproxy_sync_proxy_rules_duration_seconds_count')) >= syncs + 1,
+      'one more sync', 2 * SYNC_PERIOD_S * 1000 + 120_000);
     const problems = loggedProblems(entries);
     const reports = await Promise.all(streams.map((s) => s.stop()));
     const durationS = await metricSum(proxier!.metrics, 'kubeproxy_sync_proxy_rules_duration_seconds_sum');
@@ -219,7 +221,7 @@ describe('proxier under hostile input: thousands of bad and extreme objects thro
     expect(realServersOf(webVs), 'web real servers').to.deep.equal(pods);
     expect(realServersOf(npVs), 'np real servers').to.deep.equal(pods);
 
-    expect(problems.length, 'problem lines after two more syncs').to.equal(linesBefore);
+    expect(problems.length, 'problem lines after one more sync').to.equal(linesBefore);
     const ids = problems.map(problemId);
     expect(ids.length - new Set(ids).size, 'problems logged twice').to.equal(0);
     const byObject = problemsByObject(problems);
