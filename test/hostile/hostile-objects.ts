@@ -383,7 +383,7 @@ const SERVICE_MAKERS: readonly (readonly [string, Make, { wellTyped?: boolean }?
     const spec = { ...clusterIPSpec(n.clusterIP, [tcp(80, '', { nodePort: n.nodePort })]), type: 'LoadBalancer', externalTrafficPolicy: 'Local' };
     return programmed(service(c, n.name, spec), 'LoadBalancer, Local, no healthCheckNodePort', [vsKey('TCP', n.clusterIP, 80)], true);
   }],
-  ['unknown protocol on a headless-free UDP/SCTP mix and a garbage creation time', (c) => {
+  ['TCP, UDP and SCTP ports and a garbage creation time', (c) => {
     const n = next(c);
     const svc = service(c, n.name, clusterIPSpec(n.clusterIP, [tcp(53, 'dns-tcp'), { name: 'dns', protocol: 'UDP', port: 53 }, { name: 's', protocol: 'SCTP', port: 9 }]));
     (svc.metadata as Record<string, unknown>)['creationTimestamp'] = c.r.pick(['yesterday', '', '9999-99-99T99:99:99Z']);

@@ -21,12 +21,13 @@ import { ApiServer } from '../../../e2e/apiserver-src/api-server.js';
 import type { KubeObject } from '../../../e2e/apiserver-src/kube-object.js';
 import { ENDPOINT_SLICES, NODES, SERVICES, type ResourceType } from '../../../e2e/apiserver-src/resource-types.js';
 import {
-  NODE_IP, inNetns, runCommand, setupNodeNetwork, startPodServers, steadyStream, type PodServers, type SteadyStream,
+  NODE_IP, inNetns, setupNodeNetwork, startPodServers, steadyStream, type PodServers, type SteadyStream,
 } from '../../../e2e/traffic/index.js';
 import type { Problem } from '../../../lib/proxier/types.js';
 import { checkObject, problemId, problemsByObject } from '../../hostile/expectations.js';
 import { generateHostile, HOSTILE_NAMESPACE, type Claimable, type HostileObject } from '../../hostile/hostile-objects.js';
 import { captureLogger, type LogEntry } from '../../lib/log/capture-logger.js';
+import { ipvsadmSave } from '../netlink/kernel-tools.js';
 import { eventually, metricSum, startProxier, stopProxierSuite, type Running } from '../proxier/harness.js';
 
 const COUNT = Number(process.env['HOSTILE_E2E_COUNT'] ?? 1000);
@@ -109,15 +110,20 @@ function loggedProblems(entries: readonly LogEntry[]): Problem[] {
     });
 }
 
-/** "tcp 10.96.0.60:8080" for every virtual server in the kernel (ipvsadm -Ln: "TCP  10.96.0.60:8080 rr"). */
-function kernelVirtualServers(): Set<string> {
-  const out = runCommand(['ipvsadm', '-Ln']).stdout;
-  return new Set([...out.matchAll(/^(TCP|UDP|SCTP)\s+(\S+)\s/gm)].map((m) => `${m[1]!.toLowerCase()} ${m[2]!}`));
+const SAVE_PROTOCOLS: Record<string, string> = { '-t': 'tcp', '-u': 'udp', '--sctp-service': 'sctp' };
+
+/** "tcp 10.96.0.60:8080" for every virtual server in the kernel (ipvsadm -Sn: "-A -t 10.96.0.60:8080 -s rr"). */
+function kernelVirtualServers(save = ipvsadmSave()): Set<string> {
+  return new Set(save.flatMap((line) => {
+    const m = /^-A (-t|-u|--sctp-service) (\S+)/.exec(line);
+    return m ? [`${SAVE_PROTOCOLS[m[1]!]!} ${m[2]!}`] : [];
+  }));
 }
 
-function realServersOf(vs: string): string[] {
-  const out = runCommand(['ipvsadm', '-Ln', '-t', vs], { allowFailure: true }).stdout;
-  return [...out.matchAll(/->\s+(\d+\.\d+\.\d+\.\d+:\d+)\s+Masq/g)].map((m) => m[1]!).sort();
+/** The real servers of a TCP virtual server ("-a -t VS -r 10.244.1.2:80 -m -w 1"). */
+function realServersOf(vs: string, save = ipvsadmSave()): string[] {
+  const prefix = `-a -t ${vs} -r `;
+  return save.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length).split(' ')[0]!).sort();
 }
 
 describe('proxier under hostile input: thousands of bad and extreme objects through the API server', function () {
