@@ -1,5 +1,6 @@
 // Address and CIDR parsing for API object fields: never throws, returns canonical text (what the kernel
 // and the dump print back) or undefined.
+import ipaddr from 'ipaddr.js';
 import { AF_INET, canonicalIp, ipToBytes } from '../../native-free-netlink/core/ip.js';
 import type { Family } from '../state/types.js';
 
@@ -23,6 +24,8 @@ const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0
 /** An IP address (no prefix) or undefined. IPv4 must be four-part decimal, as the API server requires. */
 export function parseIp(text: string | undefined): ParsedIp | undefined {
   if (typeof text !== 'string') return undefined;
+  // ipaddr.js reads "fe80::1%eth0" as fe80::1; the API server refuses zones, and a VIP has none.
+  if (text.includes('%')) return undefined;
   // Fast path: endpoint addresses are almost all plain IPv4, and full parsing dominates large syncs.
   if (DOTTED_QUAD.test(text)) return { ip: text, family: 'inet' };
   try {
@@ -33,10 +36,33 @@ export function parseIp(text: string | undefined): ParsedIp | undefined {
   }
 }
 
+const SPECIAL_IPV6: Readonly<Record<string, string>> = { unspecified: 'unspecified', loopback: 'loopback', linkLocal: 'link-local', multicast: 'multicast' };
+
+/**
+ * Why an address can be neither a Service's address nor an endpoint, or undefined. What the API server's
+ * ValidateNonSpecialIP refuses in externalIPs and endpoints (unspecified, loopback, link-local, link-local
+ * multicast), plus what the kernel itself refuses and would fail the whole sync over: every multicast
+ * address and the IPv4 broadcast address as a real server (EINVAL, "address not unicast"), IPv6
+ * unspecified, loopback and multicast addresses on kube-ipvs0 (EADDRNOTAVAIL). An older API server or a
+ * status writer (load balancer IPs are not checked) can still hand us any of them.
+ */
+export function specialAddress(ip: ParsedIp): string | undefined {
+  if (ip.family === 'inet6') return SPECIAL_IPV6[ipaddr.IPv6.parse(ip.ip).range()];
+  if (ip.ip === '0.0.0.0') return 'unspecified';
+  if (ip.ip === '255.255.255.255') return 'broadcast';
+  const dot = ip.ip.indexOf('.');
+  const first = Number(ip.ip.slice(0, dot));
+  if (first === 127) return 'loopback';
+  if (first >= 224 && first <= 239) return 'multicast';
+  if (first === 169 && ip.ip.startsWith('169.254.')) return 'link-local';
+  return undefined;
+}
+
 /** "a.b.c.d/n" or "x::/n" (host bits allowed and cleared, as iptables and ipset do), or undefined. */
 export function parseCidr(text: string | undefined): ParsedCidr | undefined {
   if (typeof text !== 'string') return undefined;
   const t = text.trim();
+  if (t.includes('%')) return undefined;
   const slash = t.indexOf('/');
   if (slash < 0) return undefined;
   const prefixText = t.slice(slash + 1);

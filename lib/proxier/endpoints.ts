@@ -3,9 +3,10 @@
 // endpointslicecache.go) and CategorizeEndpoints (pkg/proxy/topology.go), with its topology hints (topology.ts).
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { Family, Protocol } from '../state/types.js';
-import { parseIp } from './addresses.js';
+import { parseIp, specialAddress } from './addresses.js';
 import { availableForTopology, topologyMode, type NodeTopology, type TopologyMode } from './topology.js';
 import type { EndpointInfo, Problem } from './types.js';
+import { flag, isObject, listOf, lookup, quote } from './untrusted-json.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
@@ -27,7 +28,9 @@ export interface EndpointIndex {
  * protocol (a missing name counts as "", the unnamed port). An endpoint listed in several slices (it is
  * moving between them) appears once: a non-terminating copy wins over a terminating one (kube-proxy's rule,
  * for pod IPs reused before the old pod is gone), then a ready one; otherwise the first by slice name.
- * FQDN slices, slices without the service-name label and ports without a number are ignored.
+ * FQDN slices, slices without the service-name label and ports without a number are ignored; an unknown
+ * address type, a port out of range or of an unknown protocol, and an address not of the slice's type are
+ * skipped with a problem naming the Service and the slice (as is any field of the wrong JSON type).
  */
 export function indexEndpointSlices(slices: V1EndpointSlice[], nodeName: string): EndpointIndex {
   const problems: Problem[] = [];
@@ -36,22 +39,37 @@ export function indexEndpointSlices(slices: V1EndpointSlice[], nodeName: string)
   for (const slice of sorted) {
     const namespace = slice.metadata?.namespace;
     const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
-    const family = ADDRESS_TYPES[slice.addressType];
-    if (!namespace || !service || !family) continue;
-    const endpoints = sliceEndpoints(slice, family, nodeName, namespace, service, problems);
-    for (const port of slice.ports ?? []) {
-      const protocol = PROTOCOLS[port.protocol ?? 'TCP'];
-      if (!protocol || !Number.isInteger(port.port) || port.port! < 1 || port.port! > 65535) continue;
-      const key = servicePortKey(namespace, service, family, protocol, port.name ?? '');
+    if (typeof namespace !== 'string' || !namespace || typeof service !== 'string' || !service || slice.addressType === 'FQDN') continue;
+    const problem = (field: string, reason: string): void => {
+      problems.push({ namespace, name: service, field: `EndpointSlice ${String(slice.metadata?.name ?? '')} ${field}`, reason });
+    };
+    const family = lookup(ADDRESS_TYPES, slice.addressType);
+    if (!family) {
+      problem('addressType', `unsupported address type ${quote(slice.addressType)}; slice skipped`);
+      continue;
+    }
+    const endpoints = sliceEndpoints(slice, family, nodeName, problem);
+    listOf(slice.ports, 'ports', problem).forEach((port, i) => {
+      const field = `ports[${i}]`;
+      if (!isObject(port)) return problem(field, 'not an object; port skipped');
+      const protocol = lookup(PROTOCOLS, port.protocol ?? 'TCP');
+      if (!protocol) return problem(`${field}.protocol`, `unsupported protocol ${quote(port.protocol)}; port skipped`);
+      // No port number (or 0, which the API server allows) is legal: nothing to match, quietly unused.
+      const number = port.port;
+      if (number === undefined || number === null || number === 0) return;
+      if (typeof number !== 'number' || !Number.isInteger(number) || number < 1 || number > 65535) {
+        return problem(`${field}.port`, `port ${quote(number)} is out of range 1-65535; port skipped`);
+      }
+      const key = servicePortKey(namespace, service, family, protocol, typeof port.name === 'string' ? port.name : '');
       let merged = byServicePort.get(key);
       if (!merged) byServicePort.set(key, (merged = new Map()));
       for (const ep of endpoints) {
-        const info: EndpointInfo = { ...ep, port: port.port! };
+        const info: EndpointInfo = { ...ep, port: number };
         const id = `${info.ip}|${info.port}`;
         const existing = merged.get(id);
         if (!existing || rank(info) < rank(existing)) merged.set(id, info);
       }
-    }
+    });
   }
   const out = new Map<string, EndpointInfo[]>();
   for (const [key, merged] of byServicePort) out.set(key, [...merged.values()]);
@@ -62,34 +80,32 @@ function sliceEndpoints(
   slice: V1EndpointSlice,
   family: Family,
   nodeName: string,
-  namespace: string,
-  service: string,
-  problems: Problem[],
+  problem: (field: string, reason: string) => void,
 ): Omit<EndpointInfo, 'port'>[] {
   const out: Omit<EndpointInfo, 'port'>[] = [];
-  (slice.endpoints ?? []).forEach((ep, i) => {
-    const text = ep.addresses?.[0];
+  listOf(slice.endpoints, 'endpoints', problem).forEach((ep, i) => {
+    if (!isObject(ep)) return problem(`endpoints[${i}]`, 'not an object; endpoint skipped');
+    if (ep.addresses === undefined || ep.addresses === null) return;
+    if (!Array.isArray(ep.addresses)) return problem(`endpoints[${i}].addresses`, 'not a list; endpoint skipped');
+    const text: unknown = ep.addresses[0];
     if (text === undefined) return;
-    const ip = parseIp(text);
+    const ip = parseIp(text as string);
     if (!ip || ip.family !== family) {
-      problems.push({
-        namespace,
-        name: service,
-        field: `EndpointSlice ${slice.metadata?.name ?? ''} endpoints[${i}].addresses[0]`,
-        reason: `"${text}" is not an ${slice.addressType} address; endpoint skipped`,
-      });
-      return;
+      return problem(`endpoints[${i}].addresses[0]`, `${quote(text)} is not an ${slice.addressType} address; endpoint skipped`);
     }
-    const c = ep.conditions ?? {};
+    const special = specialAddress(ip);
+    if (special) return problem(`endpoints[${i}].addresses[0]`, `${quote(text)} is ${/^[aeiou]/.test(special) ? 'an' : 'a'} ${special} address; endpoint skipped`);
+    const c: Record<string, unknown> = isObject(ep.conditions) ? ep.conditions : {};
     const info: Omit<EndpointInfo, 'port'> = {
       ip: ip.ip,
       local: nodeName !== '' && ep.nodeName === nodeName,
-      ready: c.ready ?? true,
-      serving: c.serving ?? true,
-      terminating: c.terminating ?? false,
+      ready: flag(c['ready'], true),
+      serving: flag(c['serving'], true),
+      terminating: flag(c['terminating'], false),
     };
-    const zoneHints = hintNames(ep.hints?.forZones);
-    const nodeHints = hintNames(ep.hints?.forNodes);
+    const hints: Record<string, unknown> = isObject(ep.hints) ? ep.hints : {};
+    const zoneHints = hintNames(hints['forZones']);
+    const nodeHints = hintNames(hints['forNodes']);
     if (zoneHints.length > 0) info.zoneHints = zoneHints;
     if (nodeHints.length > 0) info.nodeHints = nodeHints;
     out.push(info);
@@ -97,8 +113,9 @@ function sliceEndpoints(
   return out;
 }
 
-function hintNames(hints: { name?: string }[] | undefined): string[] {
-  return (hints ?? []).map((h) => h.name).filter((n): n is string => typeof n === 'string' && n !== '');
+function hintNames(hints: unknown): string[] {
+  if (!Array.isArray(hints)) return [];
+  return hints.map((h: unknown) => (isObject(h) ? h['name'] : undefined)).filter((n): n is string => typeof n === 'string' && n !== '');
 }
 
 /** Lower is preferred when one endpoint appears in several slices. */

@@ -1,6 +1,7 @@
 // IPVS scheduler and scheduler-flag choice for a Service: the node's --ipvs-scheduler, overridable per
 // Service by annotation (kube-proxy has no per-Service choice; kube-router does, with the same flag names).
 import type { ServiceFlag } from '../state/types.js';
+import { quote } from './untrusted-json.js';
 
 export const SCHEDULER_ANNOTATION = 'ipvs-proxier.io/scheduler';
 export const FLAGS_ANNOTATION = 'ipvs-proxier.io/flags';
@@ -56,18 +57,27 @@ export function chooseScheduling(
 ): SchedulingChoice {
   const schedField = `metadata.annotations[${SCHEDULER_ANNOTATION}]`;
   const flagsField = `metadata.annotations[${FLAGS_ANNOTATION}]`;
-  const requested = annotations?.[SCHEDULER_ANNOTATION]?.trim();
+  // Annotations are strings to the API server; a raw watch event from a broken one may carry anything.
+  const requestedValue: unknown = annotations?.[SCHEDULER_ANNOTATION];
+  const flagsValue: unknown = annotations?.[FLAGS_ANNOTATION];
+  if (requestedValue !== undefined && typeof requestedValue !== 'string') {
+    return { ok: false, field: schedField, reason: `${quote(requestedValue)} is not a string` };
+  }
+  if (flagsValue !== undefined && typeof flagsValue !== 'string') {
+    return { ok: false, field: flagsField, reason: `${quote(flagsValue)} is not a string` };
+  }
+  const requested = requestedValue?.trim();
   let scheduler = nodeScheduler || DEFAULT_SCHEDULER;
   if (requested !== undefined) {
     if (!isKnownScheduler(requested)) {
-      return { ok: false, field: schedField, reason: `unknown IPVS scheduler "${requested}" (known: ${KNOWN_SCHEDULERS.join(', ')})` };
+      return { ok: false, field: schedField, reason: `unknown IPVS scheduler ${quote(requested)} (known: ${KNOWN_SCHEDULERS.join(', ')})` };
     }
     if (unavailable.includes(requested)) {
       return { ok: false, field: schedField, reason: `the kernel has no IPVS scheduler "${requested}" (module ip_vs_${requested} missing)` };
     }
     scheduler = requested;
   }
-  const flagsText = annotations?.[FLAGS_ANNOTATION];
+  const flagsText = flagsValue;
   if (flagsText === undefined) {
     return { ok: true, scheduler, flags: scheduler === 'mh' ? ['mh-port'] : [] };
   }
@@ -76,7 +86,7 @@ export function chooseScheduling(
     const flag = raw.trim();
     if (flag === '') continue;
     if (!(ANNOTATION_FLAGS as readonly string[]).includes(flag)) {
-      return { ok: false, field: flagsField, reason: `unknown IPVS flag "${flag}" (known: ${ANNOTATION_FLAGS.join(', ')})` };
+      return { ok: false, field: flagsField, reason: `unknown IPVS flag ${quote(flag)} (known: ${ANNOTATION_FLAGS.join(', ')})` };
     }
     const f = flag as ServiceFlag;
     if ((f.startsWith('sh-') && scheduler !== 'sh') || (f.startsWith('mh-') && scheduler !== 'mh')) {

@@ -5,9 +5,10 @@
 // on with half-parsed values, any invalid field skips the whole Service with a Problem.
 import type { V1Service } from '@kubernetes/client-node';
 import type { Family, Protocol } from '../state/types.js';
-import { parseCidr, parseIp } from './addresses.js';
+import { parseCidr, parseIp, specialAddress, type ParsedIp } from './addresses.js';
 import { chooseScheduling } from './scheduling.js';
 import type { FamilyAddresses, NodeConfig, Problem, ServiceInfo, ServicePortInfo } from './types.js';
+import { isObject, listOf, lookup, quote } from './untrusted-json.js';
 
 /** kube-apiserver's default for sessionAffinityConfig.clientIP.timeoutSeconds (3 hours). */
 export const DEFAULT_AFFINITY_TIMEOUT = 10800;
@@ -24,8 +25,9 @@ const PROXIED_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer'] as const;
 
 /** `scheduler` is the node's effective scheduler (already defaulted and validated by the caller). */
 export function normalizeService(svc: V1Service, node: NodeConfig, scheduler: string): NormalizedService {
-  const namespace = svc.metadata?.namespace ?? '';
-  const name = svc.metadata?.name ?? '';
+  // Strings or nothing: a Service's identity is what every problem and log line carries.
+  const namespace = typeof svc.metadata?.namespace === 'string' ? svc.metadata.namespace : '';
+  const name = typeof svc.metadata?.name === 'string' ? svc.metadata.name : '';
   const problems: Problem[] = [];
   const problem = (field: string, reason: string): void => {
     problems.push({ namespace, name, field, reason: `${reason}; Service skipped` });
@@ -38,19 +40,21 @@ export function normalizeService(svc: V1Service, node: NodeConfig, scheduler: st
   const type = spec.type ?? 'ClusterIP';
   if (type === 'ExternalName') return { kind: 'ignored', reason: 'ExternalName' };
 
-  const clusterIPTexts = spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [];
+  const clusterIPList = listOf(spec.clusterIPs, 'spec.clusterIPs', problem);
+  const clusterIPTexts = clusterIPList.length ? clusterIPList : spec.clusterIP ? [spec.clusterIP] : [];
+  if (problems.length > 0) return { kind: 'problem', problems };
   if (clusterIPTexts.length === 0) return { kind: 'ignored', reason: 'no cluster IP' };
   if (clusterIPTexts[0] === 'None') return { kind: 'ignored', reason: 'headless' };
-  if (!(PROXIED_TYPES as readonly string[]).includes(type)) {
-    problem('spec.type', `unknown Service type "${type}"`);
+  if (!(PROXIED_TYPES as readonly unknown[]).includes(type)) {
+    problem('spec.type', `unknown Service type ${quote(type)}`);
     return { kind: 'problem', problems };
   }
   const serviceType = type as ServiceInfo['type'];
 
   const clusterIPs = new Map<Family, string>();
   clusterIPTexts.forEach((text, i) => {
-    const ip = parseIp(text);
-    if (!ip) return problem(`spec.clusterIPs[${i}]`, `invalid cluster IP "${text}"`);
+    const ip = parseVip(text);
+    if (!ip) return problem(`spec.clusterIPs[${i}]`, `invalid cluster IP ${quote(text)}${whySpecial(text)}`);
     if (clusterIPs.has(ip.family)) return problem(`spec.clusterIPs[${i}]`, `second cluster IP of family ${ip.family}`);
     clusterIPs.set(ip.family, ip.ip);
   });
@@ -66,9 +70,9 @@ export function normalizeService(svc: V1Service, node: NodeConfig, scheduler: st
     }
   }
 
-  const ports = normalizePorts(spec.ports ?? [], serviceType, problem);
+  const ports = normalizePorts(listOf(spec.ports, 'spec.ports', problem), serviceType, problem);
 
-  const externalIPs = parseList(spec.externalIPs, 'spec.externalIPs', 'external IP', parseIp, problem);
+  const externalIPs = parseList(spec.externalIPs, 'spec.externalIPs', 'external IP', parseVip, problem);
   const sourceRanges = parseList(spec.loadBalancerSourceRanges, 'spec.loadBalancerSourceRanges', 'source range', parseCidr, problem);
   const ingressIPs = serviceType === 'LoadBalancer' ? loadBalancerVIPs(svc, problem) : [];
 
@@ -117,7 +121,7 @@ export function normalizeService(svc: V1Service, node: NodeConfig, scheduler: st
 }
 
 function normalizePorts(
-  specPorts: NonNullable<NonNullable<V1Service['spec']>['ports']>,
+  specPorts: unknown[],
   type: ServiceInfo['type'],
   problem: (field: string, reason: string) => void,
 ): ServicePortInfo[] {
@@ -126,30 +130,33 @@ function normalizePorts(
   const names = new Set<string>();
   specPorts.forEach((p, i) => {
     const field = `spec.ports[${i}]`;
-    const protocol = PROTOCOLS[p.protocol ?? 'TCP'];
-    if (!protocol) return problem(`${field}.protocol`, `unsupported protocol "${p.protocol}"`);
-    if (!isIntegerIn(p.port, 1, 65535)) return problem(`${field}.port`, `port ${p.port} is out of range 1-65535`);
-    const nodePort = type === 'ClusterIP' ? 0 : (p.nodePort ?? 0);
-    if (!isIntegerIn(nodePort, 0, 65535)) return problem(`${field}.nodePort`, `node port ${p.nodePort} is out of range 1-65535`);
-    const name = p.name ?? '';
+    if (!isObject(p)) return problem(field, `${quote(p)} is not a port`);
+    const protocol = lookup(PROTOCOLS, p['protocol'] ?? 'TCP');
+    if (!protocol) return problem(`${field}.protocol`, `unsupported protocol ${quote(p['protocol'])}`);
+    if (!isIntegerIn(p['port'], 1, 65535)) return problem(`${field}.port`, `port ${quote(p['port'])} is out of range 1-65535`);
+    const nodePort = type === 'ClusterIP' ? 0 : (p['nodePort'] ?? 0);
+    if (!isIntegerIn(nodePort, 0, 65535)) return problem(`${field}.nodePort`, `node port ${quote(p['nodePort'])} is out of range 1-65535`);
+    if (p['name'] !== undefined && typeof p['name'] !== 'string') return problem(`${field}.name`, `port name ${quote(p['name'])} is not a string`);
+    const name = p['name'] ?? '';
     const key = `${protocol}/${p.port}`;
-    if (seen.has(key)) return problem(`${field}.port`, `duplicate port ${p.port}/${protocol}`);
-    if (names.has(`${protocol}/${name}`)) return problem(`${field}.name`, `duplicate port name "${name}" for ${protocol}`);
+    if (seen.has(key)) return problem(`${field}.port`, `duplicate port ${p['port']}/${protocol}`);
+    if (names.has(`${protocol}/${name}`)) return problem(`${field}.name`, `duplicate port name ${quote(name)} for ${protocol}`);
     seen.add(key);
     names.add(`${protocol}/${name}`);
-    ports.push({ name, protocol, port: p.port, nodePort });
+    ports.push({ name, protocol, port: p['port'], nodePort });
   });
   return ports;
 }
 
 function loadBalancerVIPs(svc: V1Service, problem: (field: string, reason: string) => void) {
   const out: { ip: string; family: Family }[] = [];
-  (svc.status?.loadBalancer?.ingress ?? []).forEach((ing, i) => {
-    if (!ing.ip) return; // hostname-only ingress: nothing to bind
-    const ip = parseIp(ing.ip);
-    if (!ip) return problem(`status.loadBalancer.ingress[${i}].ip`, `invalid load balancer IP "${ing.ip}"`);
+  listOf(svc.status?.loadBalancer?.ingress, 'status.loadBalancer.ingress', problem).forEach((ing, i) => {
+    if (!isObject(ing)) return problem(`status.loadBalancer.ingress[${i}]`, `${quote(ing)} is not an ingress point`);
+    if (!ing['ip']) return; // hostname-only ingress: nothing to bind
+    const ip = parseVip(ing['ip']);
+    if (!ip) return problem(`status.loadBalancer.ingress[${i}].ip`, `invalid load balancer IP ${quote(ing['ip'])}${whySpecial(ing['ip'])}`);
     // ipMode Proxy: the load balancer rewrites the destination, so the node must not capture the VIP.
-    if (ing.ipMode === undefined || ing.ipMode === 'VIP') out.push(ip);
+    if (ing['ipMode'] === undefined || ing['ipMode'] === 'VIP') out.push(ip);
   });
   return out;
 }
@@ -162,12 +169,25 @@ function parseList<T>(
   problem: (field: string, reason: string) => void,
 ): T[] {
   const out: T[] = [];
-  (texts ?? []).forEach((text, i) => {
-    const v = parse(text);
-    if (v === undefined) problem(`${field}[${i}]`, `invalid ${what} "${text}"`);
+  listOf(texts, field, problem).forEach((text, i) => {
+    const v = parse(text as string);
+    if (v === undefined) problem(`${field}[${i}]`, `invalid ${what} ${quote(text)}${whySpecial(text)}`);
     else out.push(v);
   });
   return out;
+}
+
+/** An address a Service may own: an IP that is not special (unspecified, loopback, multicast...). */
+function parseVip(text: unknown): ParsedIp | undefined {
+  const ip = parseIp(text as string);
+  return ip && !specialAddress(ip) ? ip : undefined;
+}
+
+/** ": a loopback address" and so on, for a parseable but special address; else nothing. */
+function whySpecial(text: unknown): string {
+  const ip = parseIp(text as string);
+  const why = ip && specialAddress(ip);
+  return why ? ` (${why} address)` : '';
 }
 
 function isIntegerIn(v: unknown, min: number, max: number): v is number {

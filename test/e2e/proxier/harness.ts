@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { runProxier } from '../../../lib/cli/run-command.js';
+import type { Logger } from '../../../lib/log/logger.js';
 import type { ProxierMetrics } from '../../../lib/metrics/proxier-metrics.js';
 import type { ApiServer } from '../../../e2e/apiserver-src/api-server.js';
 import { teardownNodeNetwork, type PodServers } from '../../../e2e/traffic/index.js';
@@ -14,8 +15,13 @@ export interface Running {
   metrics: ProxierMetrics;
 }
 
-/** `ipvs-proxier` as node-1, in-process; resolves once /healthz says the first sync is done. */
-export async function startProxier(master: string, syncPeriodS: number, extraArgs: readonly string[] = []): Promise<Running> {
+/**
+ * `ipvs-proxier` as node-1, in-process; resolves once /healthz says the first sync is done. `log` replaces
+ * the -v 2 stderr logger (a suite that checks what was logged); `firstSyncMs` bounds the wait for that sync.
+ */
+export async function startProxier(
+  master: string, syncPeriodS: number, extraArgs: readonly string[] = [], options: { log?: Logger; firstSyncMs?: number } = {},
+): Promise<Running> {
   const signals = new EventEmitter();
   let healthz = '';
   let metrics: ProxierMetrics | undefined;
@@ -28,12 +34,13 @@ export async function startProxier(master: string, syncPeriodS: number, extraArg
       signals,
       onListening: (a: { healthz?: AddressInfo }) => (healthz = `http://127.0.0.1:${a.healthz!.port}`),
       onProxier: (_p, m) => (metrics = m),
+      ...(options.log ? { log: options.log } : {}),
     },
   );
   await eventually(async () => {
     if (!healthz) return false;
     return (await fetch(`${healthz}/healthz`)).status === 200;
-  }, 'the first sync (/healthz 200)');
+  }, 'the first sync (/healthz 200)', options.firstSyncMs);
   return { exit, signals, healthz, metrics: metrics! };
 }
 
