@@ -2,7 +2,7 @@
 // (waiting for its first sync), polling, and metric sums.
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { runProxier } from '../../../lib/cli/run-command.js';
+import { runProxier, type RunDependencies } from '../../../lib/cli/run-command.js';
 import type { ProxierMetrics } from '../../../lib/metrics/proxier-metrics.js';
 import type { ApiServer } from '../../../e2e/apiserver-src/api-server.js';
 import { teardownNodeNetwork, type PodServers } from '../../../e2e/traffic/index.js';
@@ -14,8 +14,11 @@ export interface Running {
   metrics: ProxierMetrics;
 }
 
-/** `ipvs-proxier` as node-1, in-process; resolves once /healthz says the first sync is done. */
-export async function startProxier(master: string, syncPeriodS: number, extraArgs: readonly string[] = []): Promise<Running> {
+/**
+ * `ipvs-proxier` as node-1, in-process; resolves once /healthz says the first sync is done. `overrides`:
+ * run-command dependencies to replace (a logger whose lines the test reads).
+ */
+export async function startProxier(master: string, syncPeriodS: number, extraArgs: readonly string[] = [], overrides: Partial<RunDependencies> = {}): Promise<Running> {
   const signals = new EventEmitter();
   let healthz = '';
   let metrics: ProxierMetrics | undefined;
@@ -25,6 +28,7 @@ export async function startProxier(master: string, syncPeriodS: number, extraArg
       '--healthz-bind-address=127.0.0.1:0', '--metrics-bind-address=', '-v', '2', ...extraArgs,
     ],
     {
+      ...overrides,
       signals,
       onListening: (a: { healthz?: AddressInfo }) => (healthz = `http://127.0.0.1:${a.healthz!.port}`),
       onProxier: (_p, m) => (metrics = m),
