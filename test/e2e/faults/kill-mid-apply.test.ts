@@ -137,7 +137,10 @@ describe(`fault suite: the proxier SIGKILLed in the middle of applying ${BULK} S
     expect(r.operations['vs-add'] ?? 0, 'virtual servers added by the second process').to.equal(BULK - leftVs);
     for (const kind of ['vs-del', 'rs-del', 'vs-update']) expect(r.operations[kind], kind).to.equal(undefined);
     // No duplicate rule, one address per ClusterIP, no leftover temporary set, the ledger names exactly our virtual servers.
-    const rules = iptablesSave('ip4').filter((l) => l.startsWith('-A '));
+    // Per table: a chain such as KUBE-NODE-PORT exists in nat and in filter, each table with its ledger rule.
+    let table = '';
+    const rules = iptablesSave('ip4').map((l) => (l.startsWith('*') ? (table = l) : `${table} ${l}`)).filter((l) => / -A /.test(l));
+    expect(rules.length, 'iptables rules').to.be.greaterThan(10);
     expect(rules.filter((l, i) => rules.indexOf(l) !== i), 'duplicate iptables rules').to.deep.equal([]);
     const addresses = linkAddresses('kube-ipvs0')!;
     expect(addresses).to.have.length(BULK + 1);
