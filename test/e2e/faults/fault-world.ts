@@ -95,6 +95,11 @@ export class Traffic {
     return Object.fromEntries(this.streams.map((s) => [s.name, s.stream.failures.filter((f) => f.at >= from && f.at <= to).length]));
   }
 
+  /** When (ms since the epoch) the requests that failed in [from, to] were sent, every stream's. */
+  failureTimes(from: number, to: number): number[] {
+    return this.streams.flatMap((s) => s.stream.failures.filter((f) => f.at >= from && f.at <= to).map((f) => f.at)).sort((a, b) => a - b);
+  }
+
   /** Why the requests sent in [from, to] failed: "stream: error" -> count. */
   errorsBetween(from: number, to: number): Record<string, number> {
     const out: Record<string, number> = {};

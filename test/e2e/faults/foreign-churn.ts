@@ -29,15 +29,15 @@ for i in $(seq 1 ${MAX_ROUNDS}); do
   ipset add ${CHURN_SET} $ip
   iptables -A ${CHURN_CHAIN} -s $ip/32 -j ACCEPT
   sleep 0.2
-  got=$(ipvsadm -Sn -t $vs 2>&1)
-  [ "$got" = "$want" ] || echo "MISMATCH round $i ipvs: $got" | tr '\\n' ' '
+  got=$(ipvsadm -Sn | grep -F -- "-t $vs ")
+  [ "$got" = "$want" ] || echo "MISMATCH round $i ipvs: $(echo "$got" | tr '\\n' ';')"
   members=$(ipset list ${CHURN_SET} | grep -c '^198\\.51\\.100\\.')
   [ "$members" = 1 ] || echo "MISMATCH round $i ipset: $members members"
   rules=$(iptables -S ${CHURN_CHAIN} | grep -c -- "-s $ip/32 -j ACCEPT")
   [ "$rules" = 1 ] || echo "MISMATCH round $i chain: $rules rules"
   ipvsadm -D -t $vs; ipset del ${CHURN_SET} $ip; iptables -D ${CHURN_CHAIN} -s $ip/32 -j ACCEPT
   echo "round $i"
-  sleep 0.2
+  sleep 0.1
 done
 `;
 

@@ -123,8 +123,12 @@ describe(`fault suite: the proxier SIGKILLed in the middle of applying ${BULK} S
     const convergeMs = Date.now() - restartedAt;
     const after = await scrape(second.metrics);
     await new Promise((r) => setTimeout(r, 1000));
+    const failed = traffic.failureTimes(from, Date.now());
+    const killedAt = restartedAt;
     const r = caseResult(`SIGKILL mid-apply of ${BULK} Services, restart`, traffic, { from, to: Date.now() }, convergeMs, NONE, after, {
       services: BULK, killedAt: atKill, leftVirtualServers: leftVs, secondFirstSyncS: after.firstSyncS,
+      // When the failed requests were sent, seconds from the kill (the second process starts right after it).
+      failedSentS: failed.length ? [failed[0]! - killedAt, failed.at(-1)! - killedAt].map((ms) => Math.round(ms / 100) / 10) : [],
     });
 
     // Every Service exactly once, with its three real servers.
