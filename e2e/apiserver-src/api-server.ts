@@ -68,6 +68,8 @@ export class ApiServer {
   private readonly openApi = new OpenApiV3();
   private readonly options: ApiServerOptions;
   private listeningUrl: string | undefined;
+  /** The port bound by the first listen(): a listen() after close() comes back on it, as a restarted API server does. */
+  private boundPort: number | undefined;
 
   constructor(options: ApiServerOptions = {}) {
     this.options = options;
@@ -94,17 +96,22 @@ export class ApiServer {
     this.http = createServer((request, response) => void this.dispatch(request, response));
   }
 
-  /** Starts listening; resolves to the base URL (http://127.0.0.1:PORT). */
+  /**
+   * Starts listening; resolves to the base URL (http://127.0.0.1:PORT). After close() it listens again on
+   * the same port with the same objects and change history: an API server restart (compactHistory() first
+   * for one that comes back without its watch cache).
+   */
   async listen(): Promise<string> {
     const address = this.options.address ?? DEFAULTS.address;
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
-      this.http.listen(this.options.port ?? 0, address, () => {
+      this.http.listen(this.boundPort ?? this.options.port ?? 0, address, () => {
         this.http.off('error', reject);
         resolve();
       });
     });
     const bound = this.http.address() as AddressInfo;
+    this.boundPort = bound.port;
     const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
     this.listeningUrl = `http://${host}:${bound.port}`;
     this.logger.info('listening', { url: this.listeningUrl });
@@ -124,6 +131,15 @@ export class ApiServer {
   /** Ends every open watch, as an API server restart or watch timeout would; clients re-watch from their last resourceVersion. */
   closeWatches(): void {
     for (const watch of [...this.watches]) watch.close();
+  }
+
+  /**
+   * Every open watch stops delivering anything (changes and bookmarks) but stays open: a watch behind a
+   * half-open connection or a stuck proxy, which only the client's inactivity timeout can detect. Watches
+   * opened afterwards work normally.
+   */
+  stallWatches(): void {
+    for (const watch of this.watches) watch.stall();
   }
 
   /** Forgets the change log; re-watches from older resourceVersions get 410 Gone and must relist. */

@@ -111,6 +111,14 @@ export class WatchStream {
     }
   }
 
+  /** Stops sending (changes, bookmarks, the timeout's end) without ending the response: a hung watch. */
+  stall(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    for (const timer of this.timers) timer.cancel();
+    this.timers.length = 0;
+  }
+
   /** Ends the stream the way a server-side timeout does: the response simply finishes. */
   close(): void {
     if (this.closed) return;

@@ -2,6 +2,7 @@
 // in ipset's text syntax, and builds the request messages for changes (many members per message, as
 // `ipset restore` does, which is what makes big syncs cheap).
 import { decodeAttributes, read } from '../../native-free-netlink/core/attributes.js';
+import { EBUSY } from '../../native-free-netlink/core/errno.js';
 import type { NetlinkMessage } from '../../native-free-netlink/core/message.js';
 import { NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC } from '../../native-free-netlink/nfnetlink/index.js';
 import {
@@ -60,6 +61,9 @@ function familyText(n: number): string {
   return n === NFPROTO_IPV6 ? 'inet6' : 'inet';
 }
 
+/** How often a listing interrupted by concurrent changes (NLM_F_DUMP_INTR) is read again before giving up. */
+const DUMP_ATTEMPTS = 5;
+
 export class IpsetClient {
   private readonly revisions = new Map<string, number>();
 
@@ -96,13 +100,22 @@ export class IpsetClient {
 
   /** Every set with its members in ipset's text, list:set members as set names. */
   async list(): Promise<ListedIpset[]> {
-    const [r] = await this.conn.exchange([encodeListRequest({}, this.header())]);
-    if (r!.ack && r!.ack.errno !== 0) throw new KernelError('ipset LIST', 'all sets', r!.ack.errno, r!.ack.message);
+    // A dump the kernel flags NLM_F_DUMP_INTR (changed while it was read) may hold a half-applied state:
+    // read again, as the IPVS and link clients do, rather than plan from it.
+    for (let attempt = 1; ; attempt++) {
+      const [r] = await this.conn.exchange([encodeListRequest({}, this.header())]);
+      if (r!.ack && r!.ack.errno !== 0) throw new KernelError('ipset LIST', 'all sets', r!.ack.errno, r!.ack.message);
+      if (!r!.dumpInterrupted) return this.decodeList(r!.replies);
+      if (attempt >= DUMP_ATTEMPTS) throw new KernelError('ipset LIST', 'all sets', EBUSY, `interrupted by concurrent changes ${attempt} times`);
+    }
+  }
+
+  private decodeList(replies: readonly NetlinkMessage[]): ListedIpset[] {
     // One pass, each member turned into its text as it is decoded (a listing of 100,000 members never
     // exists as decoded entry objects); a set whose members the codec cannot decode or print (a foreign
     // set of another type) lists without members.
     const unprintable = new Set<string>();
-    const sets = decodeListDumpWith(r!.replies, (set, bytes, start, end): string | undefined => {
+    const sets = decodeListDumpWith(replies, (set, bytes, start, end): string | undefined => {
       if (set.type === LIST_SET_TYPE) {
         const member = decodeAttributes(bytes.subarray(start, end)).find((a) => a.type === IPSET_ATTR_NAME);
         return member ? read.string(member) : undefined;

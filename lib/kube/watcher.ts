@@ -1,6 +1,9 @@
 // Wraps a client-node ListWatch: it relists by itself on 410 Gone, but stops for good on any other error,
-// so we restart it with backoff (1 s doubling to 30 s, like client-node's own reconnect). `ready` settles
-// once the first complete list has been delivered: the proxier never syncs from a partial initial list.
+// so we restart it with backoff: 1 s doubling to 30 s, back to 1 s once no error has come for 2 minutes
+// (client-go's reflector backoff manager). Not reset on the ListWatch's 'connect' event: it fires before
+// every attempt, also those that fail, so an unreachable API server was retried every second by every
+// watcher of every node. `ready` settles once the first complete list has been delivered: the proxier
+// never syncs from a partial initial list.
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.js';
 
@@ -20,12 +23,21 @@ export interface WatcherOptions<T extends KubernetesObject> {
   key: (obj: T) => string;
   /** Injected for tests; defaults to real timers. */
   delay?: (ms: number) => Promise<void>;
+  /** Injected for tests; defaults to Date.now. */
+  now?: () => number;
 }
+
+/** Backoff after consecutive errors: 1 s doubling to 30 s. */
+const BACKOFF_FIRST_MS = 1000;
+const BACKOFF_MAX_MS = 30_000;
+/** An error after this long without one starts the backoff again from 1 s. */
+const BACKOFF_RESET_MS = 120_000;
 
 export class ResourceWatcher<T extends KubernetesObject> {
   private readonly lw: ListWatch<T>;
   private stopped = false;
   private backoffMs = 0;
+  private lastErrorAt = Number.NEGATIVE_INFINITY;
   private listed = false;
   readonly ready: Promise<void>;
   private markReady!: () => void;
@@ -36,18 +48,18 @@ export class ResourceWatcher<T extends KubernetesObject> {
   ) {
     this.ready = new Promise((r) => (this.markReady = r));
     const delay = o.delay ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const now = o.now ?? Date.now;
     this.lw = new ListWatch<T>(o.path, new Watch(o.kubeConfig), o.list, false, undefined, o.fieldSelector, { delayFn: delay });
     this.lw.on('add', (obj) => handlers.onChange(o.key(obj), obj));
     this.lw.on('update', (obj) => handlers.onChange(o.key(obj), obj));
     this.lw.on('delete', (obj) => handlers.onChange(o.key(obj), undefined));
     this.lw.on('error', (err) => {
       if (this.stopped) return;
-      this.backoffMs = Math.min(this.backoffMs ? this.backoffMs * 2 : 1000, 30_000);
+      if (now() - this.lastErrorAt > BACKOFF_RESET_MS) this.backoffMs = 0;
+      this.lastErrorAt = now();
+      this.backoffMs = Math.min(this.backoffMs ? this.backoffMs * 2 : BACKOFF_FIRST_MS, BACKOFF_MAX_MS);
       o.log.warn('watch failed; restarting', { resource: o.what, retryInMs: this.backoffMs, error: errorText(err) });
       void delay(this.backoffMs).then(() => this.startOnce());
-    });
-    this.lw.on('connect', () => {
-      this.backoffMs = 0;
     });
   }
 

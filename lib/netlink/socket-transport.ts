@@ -4,10 +4,10 @@
 // (netlink_rcv_skb acks when NLM_F_ACK is set or on error), and because it handles them in order, the
 // last one's ACK means every earlier one without an error succeeded (ReplyCollector's "quiet" requests).
 // One ACK per request would be one received datagram per request: 130,000 of them for 10,000 services,
-// the largest single cost of a big apply in the VM. Batch size is bounded so the replies of one batch fit
-// the receive buffer even if every request fails; if the kernel still drops replies (ENOBUFS), the
-// exchange fails with a NetlinkTransportError: the caller re-reads the kernel and re-plans, which converges
-// because plans are computed from what is actually there.
+// the largest single cost of a big apply in the VM. A datagram is bounded in requests and in the receive
+// buffer its replies may take if every request fails (reply-budget.ts), against the buffer the kernel
+// actually granted: an overrun (ENOBUFS) aborts the process inside the socket binding, so the onError path
+// below (NetlinkTransportError: the caller re-reads the kernel and re-plans) is only a second line.
 // The package's raw-socket module only: its index also loads the generated structures of every family it
 // knows (rtnetlink, genl, nl80211, WireGuard) that this codebase never uses (their own codec is
 // native-free-netlink/), about 7 MiB of RSS in every process.
@@ -17,6 +17,7 @@ import { ENOBUFS } from '../../native-free-netlink/core/errno.js';
 import { decodeMessages, encodeMessage, NLM_F_ACK, NLM_F_DUMP, type NetlinkMessage } from '../../native-free-netlink/core/message.js';
 import { NetlinkTransportError, type ExchangeResult, type NetlinkConnection, type TransportCounters } from './connection.js';
 import { ReplyCollector } from './reply-collector.js';
+import { worstReplyBytes } from './reply-budget.js';
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -71,6 +72,8 @@ export class SocketTransport implements NetlinkConnection {
   private readonly ackEveryRequest: boolean;
   private readonly maxDatagramBytes: number;
   private readonly timeoutMs: number;
+  /** Worst-case reply bytes one datagram may provoke: part of the receive buffer the kernel granted. */
+  private readonly replyBudget: number;
   private readonly timers: Timers;
   readonly counters: TransportCounters;
   private readonly options: SocketTransportOptions;
@@ -98,6 +101,9 @@ export class SocketTransport implements NetlinkConnection {
       recvBufferSize: options.receiveBufferBytes ?? 4 * 1024 * 1024,
       sendBufferSize: options.sendBufferBytes ?? 1024 * 1024,
     });
+    // What the kernel granted (twice the request, capped by net.core.rmem_max: 416 KiB on a default node
+    // although 4 MiB was asked for); a quarter is kept free for the replies of helpers' dumps and slack.
+    this.replyBudget = Math.floor((this.socket.getRecvBufferSize() * 3) / 4);
     // Sequence numbers start from a time-derived value so replies to a previous process's requests on a
     // recycled port id can't be mistaken for ours.
     this.seq = (Date.now() & 0x7fffffff) >>> 0;
@@ -147,14 +153,19 @@ export class SocketTransport implements NetlinkConnection {
       const from = i;
       const encoded: Uint8Array[] = [];
       let bytes = 0;
+      let replyBytes = 0;
       while (i < numbered.length && i - from < this.batchSize) {
         const m = numbered[i]!;
         const isDump = (m.flags & NLM_F_DUMP) === NLM_F_DUMP;
         if (isDump && i > from) break;
         const e = encodeMessage(m);
         if (i > from && bytes + e.length > this.maxDatagramBytes) break;
+        // Even if every request fails, their replies must fit the receive buffer (reply-budget.ts: an
+        // overrun aborts the process inside the socket binding).
+        if (i > from && replyBytes + worstReplyBytes(e.length) > this.replyBudget) break;
         encoded.push(e);
         bytes += e.length;
+        replyBytes += worstReplyBytes(e.length);
         i++;
         if (isDump) break;
       }

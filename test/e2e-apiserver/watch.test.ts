@@ -130,4 +130,29 @@ describe('e2e apiserver: watch', () => {
     running.server.closeWatches();
     await watch.ends();
   });
+
+  it('a stalled watch stays open and delivers nothing, while a watch opened later gets the change', async () => {
+    const from = (await call(running.url, 'GET', PATH)).body.metadata.resourceVersion as string;
+    const stalled = await open(`resourceVersion=${from}&allowWatchBookmarks=true`);
+    await eventually(() => running.server.activeWatches === 1, 'watch registered');
+    running.server.stallWatches();
+    create('a');
+    clock.advance(20_000); // bookmarks would be due
+    const later = await open(`resourceVersion=${from}`);
+    expect((await later.next()).object.metadata.name).to.equal('a');
+    expect(stalled.isEnded).to.equal(false);
+    expect(running.server.activeWatches).to.equal(2);
+    running.server.closeWatches();
+    await stalled.ends(); // throws on any event it got before the end
+  });
+
+  it('after close(), listen() comes back on the same port with the same objects and history', async () => {
+    const from = (await call(running.url, 'GET', PATH)).body.metadata.resourceVersion as string;
+    await running.server.close();
+    create('a'); // written while the server was down
+    expect(await running.server.listen()).to.equal(running.url);
+    const watch = await open(`resourceVersion=${from}`);
+    const event = await watch.next();
+    expect([event.type, event.object.metadata.name]).to.deep.equal(['ADDED', 'a']);
+  });
 });

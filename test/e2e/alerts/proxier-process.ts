@@ -86,6 +86,12 @@ export class ProxierProcess {
     clearTimeout(timer);
   }
 
+  /** SIGKILL: no cleanup, no finishing the sync in progress (a crash, an OOM kill); resolves once it has exited. */
+  async kill(): Promise<void> {
+    if (!this.child?.kill('SIGKILL')) throw new Error('ipvs-proxier is not running: cannot kill it');
+    await this.exited;
+  }
+
   logTail(): string {
     return this.lines.map((l) => `  ${l}`).join('\n') || '  (nothing logged)';
   }

@@ -2,8 +2,7 @@
 // (waiting for its first sync), polling, and metric sums.
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { runProxier } from '../../../lib/cli/run-command.js';
-import type { Logger } from '../../../lib/log/logger.js';
+import { runProxier, type RunDependencies } from '../../../lib/cli/run-command.js';
 import type { ProxierMetrics } from '../../../lib/metrics/proxier-metrics.js';
 import type { ApiServer } from '../../../e2e/apiserver-src/api-server.js';
 import { teardownNodeNetwork, type PodServers } from '../../../e2e/traffic/index.js';
@@ -16,12 +15,15 @@ export interface Running {
 }
 
 /**
- * `ipvs-proxier` as node-1, in-process; resolves once /healthz says the first sync is done. `log` replaces
- * the -v 2 stderr logger (a suite that checks what was logged); `firstSyncMs` bounds the wait for that sync.
+ * `ipvs-proxier` as node-1, in-process; resolves once /healthz says the first sync is done. `options`:
+ * run-command dependencies to replace (a logger whose lines the test reads: it replaces the -v 2 stderr
+ * logger), and `firstSyncMs`, the bound on the wait for that sync.
  */
 export async function startProxier(
-  master: string, syncPeriodS: number, extraArgs: readonly string[] = [], options: { log?: Logger; firstSyncMs?: number } = {},
+  master: string, syncPeriodS: number, extraArgs: readonly string[] = [],
+  options: Partial<RunDependencies> & { firstSyncMs?: number } = {},
 ): Promise<Running> {
+  const { firstSyncMs, ...overrides } = options;
   const signals = new EventEmitter();
   let healthz = '';
   let metrics: ProxierMetrics | undefined;
@@ -31,16 +33,16 @@ export async function startProxier(
       '--healthz-bind-address=127.0.0.1:0', '--metrics-bind-address=', '-v', '2', ...extraArgs,
     ],
     {
+      ...overrides,
       signals,
       onListening: (a: { healthz?: AddressInfo }) => (healthz = `http://127.0.0.1:${a.healthz!.port}`),
       onProxier: (_p, m) => (metrics = m),
-      ...(options.log ? { log: options.log } : {}),
     },
   );
   await eventually(async () => {
     if (!healthz) return false;
     return (await fetch(`${healthz}/healthz`)).status === 200;
-  }, 'the first sync (/healthz 200)', options.firstSyncMs);
+  }, 'the first sync (/healthz 200)', firstSyncMs);
   return { exit, signals, healthz, metrics: metrics! };
 }
 

@@ -10,7 +10,8 @@ import {
 } from '../../../e2e/traffic/index.js';
 import { runProxier } from '../../../lib/cli/run-command.js';
 import { eventually, metricSum, startProxier, type Running } from './harness.js';
-import { run, snapshot, tryRun, type KernelSnapshot } from '../netlink/kernel-tools.js';
+import { snapshot, type KernelSnapshot } from '../netlink/kernel-tools.js';
+import { FOREIGN_IPVS, addForeignObjects, removeForeignObjects } from './foreign-objects.js';
 
 const PODS = [
   { name: 'httpd-a', ip: '10.244.1.2' },
@@ -47,30 +48,6 @@ function weightsOf(vs: string): Record<string, number> {
 
 function realServersOf(vs: string): string[] {
   return Object.keys(weightsOf(vs)).sort();
-}
-
-// Others' objects on the node before the proxier starts: a keepalived-like virtual server, a firewall's
-// ipset, chain, INPUT jump and nat PREROUTING rule. The proxier must never touch them.
-const FOREIGN_IPVS = ['-A -t 192.168.122.100:443 -s wlc', '-a -t 192.168.122.100:443 -r 192.168.122.21:443 -g -w 3'];
-const FOREIGN_IPSET = ['create FIREWALL-ALLOW hash:net family inet hashsize 1024 maxelem 65536', 'add FIREWALL-ALLOW 198.51.100.0/24'];
-const FOREIGN_IPTABLES = [
-  '*filter', ':FIREWALL - [0:0]', '-A FIREWALL -m set --match-set FIREWALL-ALLOW src -j ACCEPT', '-A INPUT -p tcp --dport 2222 -j FIREWALL', 'COMMIT',
-  '*nat', '-A PREROUTING -p tcp --dport 2222 -j REDIRECT --to-ports 22', 'COMMIT', '',
-];
-
-function addForeignObjects(): void {
-  run('ipvsadm', ['-R'], FOREIGN_IPVS.join('\n') + '\n');
-  run('ipset', ['restore'], FOREIGN_IPSET.join('\n') + '\n');
-  run('iptables-restore', ['--noflush'], FOREIGN_IPTABLES.join('\n'));
-}
-
-function removeForeignObjects(): void {
-  tryRun('iptables', ['-t', 'nat', '-D', 'PREROUTING', '-p', 'tcp', '--dport', '2222', '-j', 'REDIRECT', '--to-ports', '22']);
-  tryRun('iptables', ['-D', 'INPUT', '-p', 'tcp', '--dport', '2222', '-j', 'FIREWALL']);
-  tryRun('iptables', ['-F', 'FIREWALL']);
-  tryRun('iptables', ['-X', 'FIREWALL']);
-  tryRun('ipset', ['destroy', 'FIREWALL-ALLOW']);
-  tryRun('ipvsadm', ['-D', '-t', '192.168.122.100:443']);
 }
 
 describe('proxier on a real kernel: Services to IPVS, traffic, drift repair, restart adoption, cleanup', function () {

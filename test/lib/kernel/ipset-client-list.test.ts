@@ -3,24 +3,30 @@
 // on the captured kernel replies, and on a list:set and a set of a type the codec cannot print.
 import { expect } from 'chai';
 import { attr } from '../../../native-free-netlink/core/attributes.js';
-import { NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR, type NetlinkMessage } from '../../../native-free-netlink/core/message.js';
+import { NLM_F_DUMP_INTR, NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR, type NetlinkMessage } from '../../../native-free-netlink/core/message.js';
 import { encodeNfgen, NFNETLINK_V0, NFNL_SUBSYS_IPSET, NFPROTO_IPV4, NFPROTO_UNSPEC, nfnlMessage, nfnlMessageType } from '../../../native-free-netlink/nfnetlink/index.js';
 import {
   decodeListDump, decodeListSetMembers, encodeDumpDone, encodeProtocolReply, formatEntry, IPSET_ATTR_ADT, IPSET_ATTR_DATA, IPSET_ATTR_FAMILY,
   IPSET_ATTR_NAME, IPSET_ATTR_PROTOCOL, IPSET_ATTR_REVISION, IPSET_ATTR_SETNAME, IPSET_ATTR_SIZE, IPSET_ATTR_TYPENAME, IPSET_CMD_LIST, IPSET_CMD_PROTOCOL,
 } from '../../../native-free-netlink/ipset/index.js';
 import { IpsetClient } from '../../../lib/kernel/ipset-client.js';
+import type { KernelError } from '../../../lib/kernel/kernel-error.js';
 import { MessageFake } from '../../../lib/netlink/message-fake.js';
 import { captured } from '../../native-free-netlink/ipset/helpers.js';
 
-/** A client whose LIST request is answered with `replies` (their seq rewritten to the request's). */
-async function clientAnswering(replies: readonly NetlinkMessage[]): Promise<IpsetClient> {
+/**
+ * A client whose LIST request is answered with `replies` (their seq rewritten to the request's); the first
+ * `interrupted` LIST dumps carry NLM_F_DUMP_INTR, as the kernel marks a dump that changed while it ran.
+ */
+async function clientAnswering(replies: readonly NetlinkMessage[], interrupted = 0): Promise<{ client: IpsetClient; conn: MessageFake }> {
+  let lists = 0;
   const conn = new MessageFake(12, (m) => {
     const h = { seq: m.seq, pid: 0 };
     if (nfnlMessage(m.type) === IPSET_CMD_PROTOCOL) return [encodeProtocolReply({ protocol: 7 }, h)];
-    return [...replies.map((r) => ({ ...r, seq: m.seq })), encodeDumpDone(h)];
+    const intr = ++lists <= interrupted ? NLM_F_DUMP_INTR : 0;
+    return [...replies.map((r, i) => ({ ...r, seq: m.seq, flags: r.flags | (i === 0 ? intr : 0) })), encodeDumpDone(h)];
   });
-  return IpsetClient.open(conn);
+  return { client: await IpsetClient.open(conn), conn };
 }
 
 /** What list() returned before it decoded in one pass. */
@@ -65,7 +71,7 @@ describe('IpsetClient.list (one pass)', () => {
       const replies = captured(name).datagrams.filter((d) => d.direction === 'reply').flatMap((d) => d.messages)
         .filter((m) => m.type !== NLMSG_DONE && m.type !== NLMSG_ERROR && nfnlMessage(m.type) === IPSET_CMD_LIST);
       expect(replies.length).to.be.greaterThan(0);
-      const listed = await (await clientAnswering(replies)).list();
+      const listed = await (await clientAnswering(replies)).client.list();
       expect(listed).to.deep.equal(twoPass(replies));
       expect(listed.some((s) => s.entries.length > 0)).to.equal(true);
     });
@@ -76,11 +82,24 @@ describe('IpsetClient.list (one pass)', () => {
       listReply('IPVS-PROXIER-SETS', 'list:set', NFPROTO_UNSPEC, ['KUBE-CLUSTER-IP', 'KUBE-LOOP-BACK'].map((n) => attr.nest(IPSET_ATTR_DATA, [attr.string(IPSET_ATTR_NAME, n)]))),
       listReply('FOREIGN', 'hash:mac', NFPROTO_IPV4, [attr.nest(IPSET_ATTR_DATA, [attr.bytes(99, Uint8Array.of(1, 2, 3, 4, 5, 6))])]),
     ];
-    const listed = await (await clientAnswering(replies)).list();
+    const listed = await (await clientAnswering(replies)).client.list();
     expect(listed.map((s) => [s.name, s.entries])).to.deep.equal([
       ['IPVS-PROXIER-SETS', ['KUBE-CLUSTER-IP', 'KUBE-LOOP-BACK']],
       ['FOREIGN', []],
     ]);
     expect(listed).to.deep.equal(twoPass(replies));
+  });
+
+  it('reads again a listing the kernel flags NLM_F_DUMP_INTR, and gives up with EBUSY after 5 interrupted reads', async () => {
+    const replies = [
+      listReply('IPVS-PROXIER-SETS', 'list:set', NFPROTO_UNSPEC, ['KUBE-CLUSTER-IP'].map((n) => attr.nest(IPSET_ATTR_DATA, [attr.string(IPSET_ATTR_NAME, n)]))),
+    ];
+    const once = await clientAnswering(replies, 2);
+    expect((await once.client.list()).map((s) => [s.name, s.entries])).to.deep.equal([['IPVS-PROXIER-SETS', ['KUBE-CLUSTER-IP']]]);
+    expect(once.conn.requests.filter((m) => nfnlMessage(m.type) === IPSET_CMD_LIST)).to.have.length(3);
+    const always = await clientAnswering(replies, Infinity);
+    const err = await always.client.list().then(() => undefined, (e: KernelError) => e);
+    expect(err?.message).to.equal('ipset LIST all sets: EBUSY (interrupted by concurrent changes 5 times)');
+    expect(always.conn.requests.filter((m) => nfnlMessage(m.type) === IPSET_CMD_LIST)).to.have.length(5);
   });
 });

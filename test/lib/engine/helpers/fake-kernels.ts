@@ -18,12 +18,17 @@ export function fakeKernels() {
   // The ledger of sets is a list:set; the fake accepts its revision 3 as Linux 6.1 does.
   ipsetKernel.revisions.set('list:set', 3);
   const route = new FakeRouteKernel();
-  const ipvsConn = new MessageFake(16, (m: NetlinkMessage) => {
-    if (m.type !== GENL_ID_CTRL) return ipvsKernel.handle(m);
-    const payload = encodeGenl({ cmd: CTRL_CMD_NEWFAMILY, version: 2, attrs: [attr.u16(CTRL_ATTR_FAMILY_ID, IPVS_FAMILY), attr.string(CTRL_ATTR_FAMILY_NAME, 'IPVS')] });
-    return [{ type: GENL_ID_CTRL, flags: 0, seq: m.seq, pid: 0, payload }, encodeAck(m, 0)];
-  });
+  const ipvsConn = new MessageFake(16, ipvsHandler(ipvsKernel));
   const ipsetConn = new MessageFake(12, ipsetKernel.handle);
   const routeConn = new MessageFake(0, (m) => route.exchange([m]));
   return { ipvsKernel, ipsetKernel, route, ipvsConn, ipsetConn, routeConn };
+}
+
+/** The IPVS fake behind generic netlink: the controller resolves "IPVS" to IPVS_FAMILY, the rest goes to the kernel fake. */
+export function ipvsHandler(ipvsKernel: FakeIpvsKernel): (m: NetlinkMessage) => NetlinkMessage[] {
+  return (m) => {
+    if (m.type !== GENL_ID_CTRL) return ipvsKernel.handle(m);
+    const payload = encodeGenl({ cmd: CTRL_CMD_NEWFAMILY, version: 2, attrs: [attr.u16(CTRL_ATTR_FAMILY_ID, IPVS_FAMILY), attr.string(CTRL_ATTR_FAMILY_NAME, 'IPVS')] });
+    return [{ type: GENL_ID_CTRL, flags: 0, seq: m.seq, pid: 0, payload }, encodeAck(m, 0)];
+  };
 }
