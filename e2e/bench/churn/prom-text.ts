@@ -20,7 +20,9 @@ export function parsePromText(text: string): Sample[] {
     if (!m) throw new Error(`metrics: cannot parse line "${line}"`);
     const labels: Record<string, string> = {};
     for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-    out.push({ name: m[1]!, labels, value: parseValue(m[3]!) });
+    const value = parseValue(m[3]!);
+    if (Number.isNaN(value) && m[3] !== 'NaN') throw new Error(`metrics: cannot parse line "${line}"`);
+    out.push({ name: m[1]!, labels, value });
   }
   return out;
 }
