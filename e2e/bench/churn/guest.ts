@@ -171,7 +171,7 @@ async function main(argv: string[]): Promise<void> {
         p99: histogramQuantile(0.99, programming) * 1000,
         mean: programming.count > 0 ? (programming.sum / programming.count) * 1000 : NaN,
       },
-      writer: { written: writer.written, skipped: writer.skipped, failed: writer.failed, ...(writer.firstError ? { firstError: writer.firstError } : {}), lateMs: distribution(writer.lateMs), writeMs: distribution(writer.writeMs) },
+      writer: { written: writer.written, skipped: writer.skipped, failed: writer.failed, retried: writer.retried, ...(writer.firstError ? { firstError: writer.firstError } : {}), lateMs: distribution(writer.lateMs), writeMs: distribution(writer.writeMs) },
       observer: { rounds: obs.stats.rounds, roundMs: distribution(obs.stats.roundMs), readErrors: obs.stats.readErrors, ...(obs.stats.firstError ? { firstError: obs.stats.firstError } : {}), pollMs: POLL_MS },
       syncs: { count: syncCount, perSecond: syncCount / churnS, changesPerSync: syncCount > 0 ? changes / syncCount : NaN, byReason, syncMs: distribution(churnSyncs.map((s) => s.durationMs)) },
       cpu: { seconds: cpuS, msPerChange: changes > 0 ? (cpuS * 1000) / changes : NaN },

@@ -30,7 +30,7 @@ export interface ChurnResult {
   lost: number;
   /** The proxier's kubeproxy_network_programming_duration_seconds over the churn, histogram quantiles (ms). */
   programmingMs: { count: number; p50: number; p90: number; p99: number; mean: number };
-  writer: { written: number; skipped: number; failed: number; firstError?: string; lateMs: Distribution; writeMs: Distribution };
+  writer: { written: number; skipped: number; failed: number; retried: number; firstError?: string; lateMs: Distribution; writeMs: Distribution };
   observer: { rounds: number; roundMs: Distribution; readErrors: number; firstError?: string; pollMs: number };
   syncs: { count: number; perSecond: number; changesPerSync: number; byReason: Record<string, number>; syncMs: Distribution };
   cpu: { seconds: number; msPerChange: number };
@@ -61,6 +61,12 @@ export function rssGrowthPct(minutes: readonly number[], end: number): number {
   return first === undefined || !(first > 0) ? NaN : ((end - first) / first) * 100;
 }
 
+/** Changes written but never seen, and writes the API server did not take. */
+function notSeen(r: ChurnResult): string {
+  const parts = [r.lost ? `${r.lost} lost` : '', r.writer.failed ? `${r.writer.failed} writes failed` : ''].filter(Boolean);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
 export function markdownReport(results: readonly ChurnResult[]): string {
   const lines: string[] = [];
   lines.push('| services | changes/s | changes seen | API -> kernel p50 / p90 / p99 / max (ms) | proxier programming p50 / p90 / p99 (ms) | syncs/s | changes/sync | CPU ms/change | netlink msgs/change | RSS start / 1 min / end (MiB) | end vs 1 min |');
@@ -69,7 +75,7 @@ export function markdownReport(results: readonly ChurnResult[]): string {
     const l = r.latencyMs;
     const p = r.programmingMs;
     lines.push(
-      `| ${r.config.services} | ${r.config.rate} | ${l.count}${r.lost ? ` (${r.lost} lost)` : ''} | ${ms(l.p50)} / ${ms(l.p90)} / ${ms(l.p99)} / ${ms(l.max)} | ${ms(p.p50)} / ${ms(p.p90)} / ${ms(p.p99)} | ` +
+      `| ${r.config.services} | ${r.config.rate} | ${l.count}${notSeen(r)} | ${ms(l.p50)} / ${ms(l.p90)} / ${ms(l.p99)} / ${ms(l.max)} | ${ms(p.p50)} / ${ms(p.p90)} / ${ms(p.p99)} | ` +
         `${r.syncs.perSecond.toFixed(2)} | ${r.syncs.changesPerSync.toFixed(1)} | ${ms(r.cpu.msPerChange)} | ${r.netlink.perChange.toFixed(1)} | ` +
         `${mib(r.rssMiB.start)} / ${mib(r.rssMiB.minutes[0] ?? NaN)} / ${mib(r.rssMiB.end)} | ${Number.isFinite(r.rssMiB.endVsFirstMinutePct) ? `${r.rssMiB.endVsFirstMinutePct.toFixed(1)} %` : '-'} |`,
     );

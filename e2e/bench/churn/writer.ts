@@ -12,6 +12,8 @@ export interface WriterStats {
   /** Due changes not made: every Service busy, or too many writes still unanswered. */
   skipped: number;
   failed: number;
+  /** Writes sent again after a connection-level failure (a kept-alive socket the server had just closed). */
+  retried: number;
   firstError?: string;
   /** How late each write was sent after it was due (ms). */
   lateMs: number[];
@@ -36,7 +38,7 @@ export interface WriterOptions {
 }
 
 export async function runWriter(source: ChangeSource, o: WriterOptions): Promise<WriterStats> {
-  const stats: WriterStats = { written: 0, skipped: 0, failed: 0, lateMs: [], writeMs: [] };
+  const stats: WriterStats = { written: 0, skipped: 0, failed: 0, retried: 0, lateMs: [], writeMs: [] };
   const inFlight = new Set<number>();
   const writes: Promise<void>[] = [];
   const start = o.now();
@@ -54,7 +56,7 @@ export async function runWriter(source: ChangeSource, o: WriterOptions): Promise
     const sent = o.now();
     stats.lateMs.push(sent - due);
     writes.push(
-      put(o.baseUrl, change).then(
+      put(o.baseUrl, change, () => stats.retried++).then(
         () => {
           const answered = o.now();
           stats.written++;
@@ -72,15 +74,34 @@ export async function runWriter(source: ChangeSource, o: WriterOptions): Promise
   return stats;
 }
 
-async function put(baseUrl: string, change: Change): Promise<void> {
+/**
+ * PUT of the slice (a whole replacement: sending it again is harmless). A connection-level failure is retried
+ * once: undici reuses a kept-alive socket the server may be closing (Node's server drops idle ones after 5 s),
+ * which fails with "fetch failed" before the server saw the request.
+ */
+async function put(baseUrl: string, change: Change, onRetry: () => void): Promise<void> {
   const slice = endpointSlice(change.service, change.podIps, Date.now());
   const path = `/apis/discovery.k8s.io/v1/namespaces/${NAMESPACE}/endpointslices/${sliceName(change.service)}`;
-  const r = await fetch(`${baseUrl}${path}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify(slice),
-    signal: AbortSignal.timeout(WRITE_TIMEOUT_MS),
-  });
+  const send = (): Promise<Response> =>
+    fetch(`${baseUrl}${path}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(slice),
+      signal: AbortSignal.timeout(WRITE_TIMEOUT_MS),
+    });
+  let r: Response;
+  try {
+    r = await send();
+  } catch (first) {
+    if (first instanceof Error && first.name === 'TimeoutError') throw new Error(`PUT ${path} (change ${change.seq}): no answer within ${WRITE_TIMEOUT_MS} ms`);
+    onRetry();
+    try {
+      r = await send();
+    } catch (e) {
+      const cause = (e as { cause?: unknown }).cause;
+      throw new Error(`PUT ${path} (change ${change.seq}): ${(e as Error).message}${cause instanceof Error ? `: ${cause.message}` : ''} (after one retry)`);
+    }
+  }
   const body = await r.text();
   if (r.status !== 200) throw new Error(`PUT ${path} (change ${change.seq}): HTTP ${r.status}: ${body.slice(0, 300)}`);
 }
