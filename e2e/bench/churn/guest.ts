@@ -12,7 +12,7 @@ import { startNodeChild, stopChild, waitForChild, type Child } from '../../demo-
 import { loadAverage } from '../measure.js';
 import { ChangeSource, seededRandom } from './changes.js';
 import { NODE_NAME } from './cluster-objects.js';
-import { KernelObserver, POLL_MS } from './observer.js';
+import { DUMPS_PER_ROUND, KernelObserver, POLL_MS } from './observer.js';
 import { sampleProcess } from './process-sample.js';
 import { histogram, histogramDelta, histogramQuantile, parsePromText, sumOf, type Sample } from './prom-text.js';
 import { rssGrowthPct, summaryLine, type ChurnResult } from './report.js';
@@ -172,7 +172,7 @@ async function main(argv: string[]): Promise<void> {
         mean: programming.count > 0 ? (programming.sum / programming.count) * 1000 : NaN,
       },
       writer: { written: writer.written, skipped: writer.skipped, failed: writer.failed, retried: writer.retried, ...(writer.firstError ? { firstError: writer.firstError } : {}), lateMs: distribution(writer.lateMs), writeMs: distribution(writer.writeMs) },
-      observer: { rounds: obs.stats.rounds, roundMs: distribution(obs.stats.roundMs), readErrors: obs.stats.readErrors, ...(obs.stats.firstError ? { firstError: obs.stats.firstError } : {}), pollMs: POLL_MS },
+      observer: { rounds: obs.stats.rounds, roundMs: distribution(obs.stats.roundMs), resolutionMs: distribution(obs.stats.observations.map((o) => o.resolutionMs)), readErrors: obs.stats.readErrors, ...(obs.stats.firstError ? { firstError: obs.stats.firstError } : {}), pollMs: POLL_MS, dumpsPerRound: DUMPS_PER_ROUND },
       syncs: { count: syncCount, perSecond: syncCount / churnS, changesPerSync: syncCount > 0 ? changes / syncCount : NaN, byReason, syncMs: distribution(churnSyncs.map((s) => s.durationMs)) },
       cpu: { seconds: cpuS, msPerChange: changes > 0 ? (cpuS * 1000) / changes : NaN },
       rssMiB: { start: startSample.rssMiB, minutes, end: endSample.rssMiB, endVsFirstMinutePct: rssGrowthPct(minutes, endSample.rssMiB) },

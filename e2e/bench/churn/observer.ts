@@ -1,9 +1,11 @@
 // The churn observer: outside the proxier, reads the kernel for each changed Service until it shows the
 // change, and records the time from the API write's answer to then. One GET_DEST dump per pending virtual
-// server (its 10 destinations, not a full dump), all pending ones in one netlink exchange per round, rounds
-// POLL_MS apart: the resolution of a latency is one round (POLL_MS plus the dump), and the observer's own
-// CPU use stays small next to the proxier's on the guest's two vCPUs. In-process over our IPVS client:
-// spawning ipvsadm costs hundreds of ms in the emulated guest.
+// server (its 10 destinations, not a full dump), up to DUMPS_PER_ROUND pending ones in one netlink exchange
+// per round, the least recently read first, rounds POLL_MS apart. A latency is known to within the time
+// since that Service was read before (recorded per observation as its resolution): one round while few
+// changes are pending; when the proxier falls behind and thousands are, the observer's cost stays bounded
+// (it would otherwise take the guest's CPU from the proxier it measures) and the resolution coarsens.
+// In-process over our IPVS client: spawning ipvsadm costs hundreds of ms in the emulated guest.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AF_INET } from '../../../native-free-netlink/core/ip.js';
 import { IPPROTO_TCP } from '../../../native-free-netlink/ipvs/constants.js';
@@ -15,6 +17,7 @@ import type { Change } from './changes.js';
 import { SERVICE_PORT, serviceIp } from './cluster-objects.js';
 
 export const POLL_MS = 20;
+export const DUMPS_PER_ROUND = 100;
 /** A change not seen within this long is reported as lost, not waited for. */
 export const GIVE_UP_MS = 120_000;
 
@@ -23,6 +26,8 @@ export interface Observation {
   service: number;
   /** Write answered -> kernel shows the change (ms). */
   latencyMs: number;
+  /** Since the read before, which did not show it yet (or since the write's answer): the latency's uncertainty (ms). */
+  resolutionMs: number;
 }
 
 export interface ObserverStats {
@@ -48,7 +53,7 @@ export function serviceKey(service: number): IpvsServiceKey {
 }
 
 export class KernelObserver {
-  private readonly pending = new Map<number, { change: Change; answeredAt: number }>();
+  private readonly pending = new Map<number, { change: Change; answeredAt: number; readAt: number }>();
   private stopping = false;
   readonly stats: ObserverStats = { observations: [], lost: 0, rounds: 0, roundMs: [], readErrors: 0 };
 
@@ -69,7 +74,7 @@ export class KernelObserver {
   }
 
   watch(change: Change, answeredAt: number): void {
-    this.pending.set(change.service, { change, answeredAt });
+    this.pending.set(change.service, { change, answeredAt, readAt: answeredAt });
   }
 
   isPending(service: number): boolean {
@@ -83,7 +88,12 @@ export class KernelObserver {
         await sleep(POLL_MS);
         continue;
       }
-      const entries = [...this.pending.values()];
+      // The Map's order is the reading order: an entry read and not yet showing goes to the back.
+      const entries: { change: Change; answeredAt: number; readAt: number }[] = [];
+      for (const e of this.pending.values()) {
+        if (entries.length >= DUMPS_PER_ROUND) break;
+        entries.push(e);
+      }
       const t0 = this.now();
       let dests: IpvsDestinationEntry[][];
       try {
@@ -99,12 +109,13 @@ export class KernelObserver {
       this.stats.roundMs.push(t1 - t0);
       entries.forEach((e, i) => {
         const { change, answeredAt } = e;
+        this.pending.delete(change.service);
         if (dests[i] && showsChange(dests[i], change)) {
-          this.stats.observations.push({ seq: change.seq, service: change.service, latencyMs: t1 - answeredAt });
-          this.pending.delete(change.service);
+          this.stats.observations.push({ seq: change.seq, service: change.service, latencyMs: t1 - answeredAt, resolutionMs: t1 - e.readAt });
         } else if (t1 - answeredAt > GIVE_UP_MS) {
           this.stats.lost++;
-          this.pending.delete(change.service);
+        } else {
+          this.pending.set(change.service, { ...e, readAt: t1 });
         }
       });
       await sleep(Math.max(0, POLL_MS - (this.now() - t0)));

@@ -31,7 +31,7 @@ export interface ChurnResult {
   /** The proxier's kubeproxy_network_programming_duration_seconds over the churn, histogram quantiles (ms). */
   programmingMs: { count: number; p50: number; p90: number; p99: number; mean: number };
   writer: { written: number; skipped: number; failed: number; retried: number; firstError?: string; lateMs: Distribution; writeMs: Distribution };
-  observer: { rounds: number; roundMs: Distribution; readErrors: number; firstError?: string; pollMs: number };
+  observer: { rounds: number; roundMs: Distribution; resolutionMs: Distribution; readErrors: number; firstError?: string; pollMs: number; dumpsPerRound: number };
   syncs: { count: number; perSecond: number; changesPerSync: number; byReason: Record<string, number>; syncMs: Distribution };
   cpu: { seconds: number; msPerChange: number };
   rssMiB: { start: number; minutes: number[]; end: number; endVsFirstMinutePct: number };
@@ -81,13 +81,13 @@ export function markdownReport(results: readonly ChurnResult[]): string {
     );
   }
   lines.push('');
-  lines.push('| services | changes/s | API server load (s) | proxier start to first healthy sync, empty kernel (s) | its first sync (ms) | restart on the programmed kernel to healthy (s) | its first sync (ms), operations | writer late p99 (ms) | observer round p50 / p99 (ms) | host load before / after |');
+  lines.push('| services | changes/s | API server load (s) | proxier start to first healthy sync, empty kernel (s) | its first sync (ms) | restart on the programmed kernel to healthy (s) | its first sync (ms), operations | writer late p99 (ms) | observer round p50 / p99, resolution p99 (ms) | host load before / after |');
   lines.push('|---:|---:|---:|---:|---:|---:|---|---:|---|---|');
   for (const r of results) {
     const s = r.startup;
     lines.push(
       `| ${r.config.services} | ${r.config.rate} | ${s.apiServerLoadS.toFixed(1)} | ${s.firstSyncS.toFixed(1)} | ${ms(s.firstSyncDurationMs)} | ${s.restartFirstSyncS?.toFixed(1) ?? '-'} | ${ms(s.restartFirstSyncDurationMs ?? NaN)}, ${s.restartOperations ?? '-'} | ` +
-        `${ms(r.writer.lateMs.p99)} | ${ms(r.observer.roundMs.p50)} / ${ms(r.observer.roundMs.p99)} | ${r.host?.loadBefore ?? '-'} / ${r.host?.loadAfter ?? '-'} |`,
+        `${ms(r.writer.lateMs.p99)} | ${ms(r.observer.roundMs.p50)} / ${ms(r.observer.roundMs.p99)}, ${ms(r.observer.resolutionMs.p99)} | ${r.host?.loadBefore ?? '-'} / ${r.host?.loadAfter ?? '-'} |`,
     );
   }
   return lines.join('\n') + '\n';

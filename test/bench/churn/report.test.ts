@@ -14,7 +14,7 @@ function result(): ChurnResult {
     lost: 0,
     programmingMs: { count: 4, p50: 70, p90: 200, p99: 900, mean: 300 },
     writer: { written: 15000, skipped: 0, failed: 0, retried: 0, lateMs: distribution([1, 2]), writeMs: distribution([3]) },
-    observer: { rounds: 100, roundMs: distribution([5, 6]), readErrors: 0, pollMs: 20 },
+    observer: { rounds: 100, roundMs: distribution([5, 6]), resolutionMs: distribution([25, 30]), readErrors: 0, pollMs: 20, dumpsPerRound: 100 },
     syncs: { count: 3000, perSecond: 10, changesPerSync: 5, byReason: { requested: 2990, periodic: 10 }, syncMs: distribution([50]) },
     cpu: { seconds: 150, msPerChange: 10 },
     rssMiB: { start: 100.04, minutes: [120, 121], end: 122.96, endVsFirstMinutePct: rssGrowthPct([120, 121], 122.96) },
@@ -46,6 +46,6 @@ describe('churn bench: report', () => {
     expect(rows).to.have.length(4);
     expect(md[2]).to.equal('| 10000 | 50 | 4 | 80.0 / 1235 / 1235 / 1235 | 70.0 / 200 / 900 | 10.00 | 5.0 | 10.0 | 4.0 | 100.0 / 120.0 / 123.0 | 2.5 % |');
     expect(md[3]).to.contain('| 1000 | 5 | 4 (2 lost, 1 writes failed) |');
-    expect(md).to.include('| 10000 | 50 | 12.3 | 95.5 | 40000 | 80.3 | 30000, 0 | 2.0 | 5.0 / 6.0 | 1.5 1 1 / 2 2 2 |');
+    expect(md).to.include('| 10000 | 50 | 12.3 | 95.5 | 40000 | 80.3 | 30000, 0 | 2.0 | 5.0 / 6.0, 30.0 | 1.5 1 1 / 2 2 2 |');
   });
 });
