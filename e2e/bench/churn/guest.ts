@@ -12,7 +12,7 @@ import { startNodeChild, stopChild, waitForChild, type Child } from '../../demo-
 import { loadAverage } from '../measure.js';
 import { ChangeSource, seededRandom } from './changes.js';
 import { NODE_NAME } from './cluster-objects.js';
-import { DUMPS_PER_ROUND, KernelObserver, POLL_MS } from './observer.js';
+import { DUMPS_PER_ROUND, GIVE_UP_MS, KernelObserver, POLL_MS } from './observer.js';
 import { sampleProcess } from './process-sample.js';
 import { histogram, histogramDelta, histogramQuantile, parsePromText, sumOf, type Sample } from './prom-text.js';
 import { rssGrowthPct, summaryLine, type ChurnResult } from './report.js';
@@ -162,8 +162,9 @@ async function main(argv: string[]): Promise<void> {
         virtualServersAfterStop,
       },
       churnS,
-      latencyMs: distribution(obs.stats.observations.map((o) => o.latencyMs)),
+      latencyMs: distribution([...obs.stats.observations.map((o) => o.latencyMs), ...new Array<number>(obs.stats.lost).fill(GIVE_UP_MS)]),
       lost: obs.stats.lost,
+      lostAfterMs: GIVE_UP_MS,
       programmingMs: {
         count: programming.count,
         p50: histogramQuantile(0.5, programming) * 1000,

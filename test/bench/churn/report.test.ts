@@ -12,6 +12,7 @@ function result(): ChurnResult {
     churnS: 300.2,
     latencyMs: distribution([12.345, 80, 250, 1234.5]),
     lost: 0,
+    lostAfterMs: 120000,
     programmingMs: { count: 4, p50: 70, p90: 200, p99: 900, mean: 300 },
     writer: { written: 15000, skipped: 0, failed: 0, retried: 0, lateMs: distribution([1, 2]), writeMs: distribution([3]) },
     observer: { rounds: 100, roundMs: distribution([5, 6]), resolutionMs: distribution([25, 30]), readErrors: 0, pollMs: 20, dumpsPerRound: 100 },
@@ -34,6 +35,12 @@ describe('churn bench: report', () => {
     expect(summaryLine(r)).to.equal('churn 10000 services 50/s: p50 - ms, p99 - ms, max - ms, rss start 100.0 MiB, end 123.0 MiB');
   });
 
+  it('marks figures that lost changes reach as lower bounds and says how many were lost', () => {
+    const r = { ...result(), latencyMs: distribution([50, 60, 120000, 120000]), lost: 2 };
+    expect(summaryLine(r)).to.equal('churn 10000 services 50/s: p50 60.0 ms, p99 >=120000 ms, max >=120000 ms, rss start 100.0 MiB, end 123.0 MiB; 2 of 4 changes not seen within 120 s');
+    expect(markdownReport([r])).to.contain('| 10000 | 50 | 2 (2 lost) | 60.0 / >=120000 / >=120000 / >=120000 |');
+  });
+
   it('compares end RSS with RSS after the first minute', () => {
     expect(rssGrowthPct([100, 103], 104)).to.be.closeTo(4, 1e-9);
     expect(rssGrowthPct([200], 190)).to.be.closeTo(-5, 1e-9);
@@ -45,7 +52,7 @@ describe('churn bench: report', () => {
     const rows = md.filter((l) => /^\| 1?0?000 \|/.test(l));
     expect(rows).to.have.length(4);
     expect(md[2]).to.equal('| 10000 | 50 | 4 | 80.0 / 1235 / 1235 / 1235 | 70.0 / 200 / 900 | 10.00 | 5.0 | 10.0 | 4.0 | 100.0 / 120.0 / 123.0 | 2.5 % |');
-    expect(md[3]).to.contain('| 1000 | 5 | 4 (2 lost, 1 writes failed) |');
+    expect(md[3]).to.contain('| 1000 | 5 | 2 (2 lost, 1 writes failed) |');
     expect(md).to.include('| 10000 | 50 | 12.3 | 95.5 | 40000 | 80.3 | 30000, 0 | 2.0 | 5.0 / 6.0, 30.0 | 1.5 1 1 / 2 2 2 |');
   });
 });
