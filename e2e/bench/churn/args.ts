@@ -21,7 +21,8 @@ export const USAGE = `usage: npm run bench:churn -- [--services N] [--rate R] [-
   --rate R       endpoint changes per second (default: ${MATRIX_RATES.join(' and ')})
   --duration D   how long the writer runs: 300, 300s, 5m (default ${DEFAULT_DURATION_S}s)
   --seed S       the writer's random seed (default 1)
-One fresh VM per run; figures in .cache/bench/churn-<stamp>/, one summary line per run at the end.`;
+One fresh VM per run; figures in .cache/bench/churn-<stamp>/, one summary line per run at the end.
+usage: npm run bench:churn -- --report DIR   (the tables and summary lines again from DIR's churn-N-R.json)`;
 
 function positive(text: string, flag: string): number {
   const n = Number(text);

@@ -4,7 +4,7 @@
 // .cache/bench/churn-<stamp>/ (per run <name>.json, results.json, report.md), then the markdown tables and
 // one summary line per run as the last lines of stdout.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAverage } from '../measure.js';
 import { parseChurnArgs, USAGE, type ChurnConfig } from './args.js';
@@ -43,7 +43,21 @@ function runOne(c: ChurnConfig, dir: string, rev: string): ChurnResult | string 
   return result;
 }
 
+/** `--report DIR`: the tables and summary lines again from a run directory's churn-*.json (e.g. runs of several invocations copied together). */
+function report(dir: string): number {
+  const files = readdirSync(dir).filter((f) => /^churn-\d+-[\d.]+\.json$/.test(f)).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  if (files.length === 0) {
+    process.stderr.write(`bench:churn --report: no churn-N-R.json in ${dir}\n`);
+    return 2;
+  }
+  const results = files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as ChurnResult);
+  process.stdout.write(`${markdownReport(results)}\n`);
+  for (const r of results) process.stdout.write(summaryLine(r) + '\n');
+  return 0;
+}
+
 function main(argv: string[]): number {
+  if (argv[0] === '--report' && argv[1]) return report(argv[1]);
   let configs: ChurnConfig[];
   try {
     configs = parseChurnArgs(argv);
