@@ -60,11 +60,18 @@ function latency(r: ChurnResult, x: number): string {
   return r.lost > 0 && r.lostAfterMs !== undefined && x >= r.lostAfterMs ? `>=${ms(x)}` : ms(x);
 }
 
+/** Writes the API server answered per second of the writer's duration (below the rate asked when it could not keep up). */
+export function writtenPerSecond(r: ChurnResult): number {
+  return r.writer.written / r.config.durationS;
+}
+
 export function summaryLine(r: ChurnResult): string {
   const { services, rate } = r.config;
   const l = r.latencyMs;
   const lost = r.lost > 0 ? `; ${r.lost} of ${l.count} changes not seen${r.lostAfterMs ? ` within ${r.lostAfterMs / 1000} s` : ''}` : '';
-  return `churn ${services} services ${rate}/s: p50 ${latency(r, l.p50)} ms, p99 ${latency(r, l.p99)} ms, max ${latency(r, l.max)} ms, rss start ${mib(r.rssMiB.start)} MiB, end ${mib(r.rssMiB.end)} MiB${lost}`;
+  const achieved = writtenPerSecond(r);
+  const short = achieved < 0.9 * rate ? `; only ${achieved.toFixed(1)} changes/s written (the API server or the guest could not keep up)` : '';
+  return `churn ${services} services ${rate}/s: p50 ${latency(r, l.p50)} ms, p99 ${latency(r, l.p99)} ms, max ${latency(r, l.max)} ms, rss start ${mib(r.rssMiB.start)} MiB, end ${mib(r.rssMiB.end)} MiB${lost}${short}`;
 }
 
 /** End RSS against RSS after the first minute, in percent (the goal: within 5 %). */
@@ -81,13 +88,13 @@ function notSeen(r: ChurnResult): string {
 
 export function markdownReport(results: readonly ChurnResult[]): string {
   const lines: string[] = [];
-  lines.push('| services | changes/s | changes seen | API -> kernel p50 / p90 / p99 / max (ms) | proxier programming p50 / p90 / p99 (ms) | syncs/s | changes/sync | CPU ms/change | netlink msgs/change | RSS start / 1 min / end (MiB) | end vs 1 min |');
+  lines.push('| services | changes/s asked / written | changes seen | API -> kernel p50 / p90 / p99 / max (ms) | proxier programming p50 / p90 / p99 (ms) | syncs/s | changes/sync | CPU ms/change | netlink msgs/change | RSS start / 1 min / end (MiB) | end vs 1 min |');
   lines.push('|---:|---:|---:|---|---|---:|---:|---:|---:|---|---:|');
   for (const r of results) {
     const l = r.latencyMs;
     const p = r.programmingMs;
     lines.push(
-      `| ${r.config.services} | ${r.config.rate} | ${r.lostAfterMs === undefined ? l.count : l.count - r.lost}${notSeen(r)} | ${latency(r, l.p50)} / ${latency(r, l.p90)} / ${latency(r, l.p99)} / ${latency(r, l.max)} | ${ms(p.p50)} / ${ms(p.p90)} / ${ms(p.p99)} | ` +
+      `| ${r.config.services} | ${r.config.rate} / ${writtenPerSecond(r).toFixed(1)} | ${r.lostAfterMs === undefined ? l.count : l.count - r.lost}${notSeen(r)} | ${latency(r, l.p50)} / ${latency(r, l.p90)} / ${latency(r, l.p99)} / ${latency(r, l.max)} | ${ms(p.p50)} / ${ms(p.p90)} / ${ms(p.p99)} | ` +
         `${r.syncs.perSecond.toFixed(2)} | ${r.syncs.changesPerSync.toFixed(1)} | ${ms(r.cpu.msPerChange)} | ${r.netlink.perChange.toFixed(1)} | ` +
         `${mib(r.rssMiB.start)} / ${mib(r.rssMiB.minutes[0] ?? NaN)} / ${mib(r.rssMiB.end)} | ${Number.isFinite(r.rssMiB.endVsFirstMinutePct) ? `${r.rssMiB.endVsFirstMinutePct.toFixed(1)} %` : '-'} |`,
     );

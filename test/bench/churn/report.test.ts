@@ -38,7 +38,13 @@ describe('churn bench: report', () => {
   it('marks figures that lost changes reach as lower bounds and says how many were lost', () => {
     const r = { ...result(), latencyMs: distribution([50, 60, 120000, 120000]), lost: 2 };
     expect(summaryLine(r)).to.equal('churn 10000 services 50/s: p50 60.0 ms, p99 >=120000 ms, max >=120000 ms, rss start 100.0 MiB, end 123.0 MiB; 2 of 4 changes not seen within 120 s');
-    expect(markdownReport([r])).to.contain('| 10000 | 50 | 2 (2 lost) | 60.0 / >=120000 / >=120000 / >=120000 |');
+    expect(markdownReport([r])).to.contain('| 10000 | 50 / 50.0 | 2 (2 lost) | 60.0 / >=120000 / >=120000 / >=120000 |');
+  });
+
+  it('says when fewer changes were written than asked for', () => {
+    const r = { ...result(), writer: { ...result().writer, written: 2554 } };
+    expect(summaryLine(r)).to.equal('churn 10000 services 50/s: p50 80.0 ms, p99 1235 ms, max 1235 ms, rss start 100.0 MiB, end 123.0 MiB; only 8.5 changes/s written (the API server or the guest could not keep up)');
+    expect(markdownReport([r])).to.contain('| 10000 | 50 / 8.5 |');
   });
 
   it('compares end RSS with RSS after the first minute', () => {
@@ -51,8 +57,8 @@ describe('churn bench: report', () => {
     const md = markdownReport([result(), { ...result(), config: { services: 1000, rate: 5, durationS: 300, seed: 1 }, lost: 2, writer: { ...result().writer, failed: 1 } }]).split('\n');
     const rows = md.filter((l) => /^\| 1?0?000 \|/.test(l));
     expect(rows).to.have.length(4);
-    expect(md[2]).to.equal('| 10000 | 50 | 4 | 80.0 / 1235 / 1235 / 1235 | 70.0 / 200 / 900 | 10.00 | 5.0 | 10.0 | 4.0 | 100.0 / 120.0 / 123.0 | 2.5 % |');
-    expect(md[3]).to.contain('| 1000 | 5 | 2 (2 lost, 1 writes failed) |');
+    expect(md[2]).to.equal('| 10000 | 50 / 50.0 | 4 | 80.0 / 1235 / 1235 / 1235 | 70.0 / 200 / 900 | 10.00 | 5.0 | 10.0 | 4.0 | 100.0 / 120.0 / 123.0 | 2.5 % |');
+    expect(md[3]).to.contain('| 1000 | 5 / 50.0 | 2 (2 lost, 1 writes failed) |');
     expect(md).to.include('| 10000 | 50 | 12.3 | 95.5 | 40000 | 80.3 | 30000, 0 | 2.0 | 5.0 / 6.0, 30.0 | 1.5 1 1 / 2 2 2 |');
   });
 });
