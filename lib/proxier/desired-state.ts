@@ -114,13 +114,15 @@ export function buildDesiredState(input: DesiredStateInput): DesiredStateResult 
   return { state: canonicalState(state), problems, stats };
 }
 
+/** A Service's creation time in ms; a missing or bad one sorts last. */
+export function serviceCreatedMs(s: V1Service): number {
+  const t = s.metadata?.creationTimestamp;
+  const ms = t === undefined ? NaN : new Date(t as unknown as string).getTime();
+  return Number.isNaN(ms) ? Number.MAX_SAFE_INTEGER : ms;
+}
+
 /** Oldest first (the older Service keeps a contested address, as the API server's allocators would), then by name. */
 export function orderServices(services: V1Service[]): V1Service[] {
-  const created = (s: V1Service): number => {
-    const t = s.metadata?.creationTimestamp;
-    const ms = t === undefined ? NaN : new Date(t as unknown as string).getTime();
-    return Number.isNaN(ms) ? Number.MAX_SAFE_INTEGER : ms;
-  };
   const id = (s: V1Service): string => `${s.metadata?.namespace ?? ''}/${s.metadata?.name ?? ''}`;
-  return [...services].sort((a, b) => created(a) - created(b) || (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
+  return [...services].sort((a, b) => serviceCreatedMs(a) - serviceCreatedMs(b) || (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
 }
