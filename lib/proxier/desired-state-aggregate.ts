@@ -19,7 +19,8 @@ import { indexEndpointSlices, SERVICE_NAME_LABEL } from './endpoints.js';
 import type { LoadBalancerFrontend } from './iptables-rules.js';
 import { IPSET_IDS, ipsetName, IPSETS, member, type IpsetId } from './ipsets.js';
 import { lostClaimProblem, serviceContribution, type Claim, type FamilyMember, type NodeContext, type ServiceContribution } from './service-contribution.js';
-import type { DesiredStateResult, NodeConfig, Problem } from './types.js';
+import { mayHaveHealthCheck } from './health-check-ports.js';
+import type { DesiredStateInput, DesiredStateResult, NodeConfig, Problem } from './types.js';
 
 export interface AggregateChanges {
   /** Service key ("namespace/name") -> its new version; undefined: deleted. */
@@ -54,6 +55,8 @@ export class DesiredStateAggregate {
   private nodeProblems: Problem[] = [];
   private readonly services = new Map<string, V1Service>();
   private readonly created = new Map<string, number>();
+  /** Services that may need a health check node port (health-check-ports.ts). */
+  private readonly healthChecked = new Set<string>();
   private readonly slices = new Map<string, V1EndpointSlice>();
   /** Service key -> keys of the slices labelled with it. */
   private readonly slicesOf = new Map<string, Set<string>>();
@@ -85,12 +88,14 @@ export class DesiredStateAggregate {
     const dirty = new Set<string>();
     for (const [key, svc] of changes.services) {
       dirty.add(key);
+      this.healthChecked.delete(key);
       if (svc === undefined) {
         this.services.delete(key);
         this.created.delete(key);
       } else {
         this.services.set(key, svc);
         this.created.set(key, serviceCreatedMs(svc));
+        if (mayHaveHealthCheck(svc)) this.healthChecked.add(key);
       }
     }
     const nodeKey = JSON.stringify(config);
@@ -124,6 +129,16 @@ export class DesiredStateAggregate {
     }
     this.applyTouched();
     return { ...this.result(), scope: this.touched };
+  }
+
+  /**
+   * The input of healthCheckPorts with only the Services that may need a health check and their slices:
+   * the same answer, without a filter over every Service on every sync.
+   */
+  healthCheckInput(): DesiredStateInput {
+    const services = [...this.healthChecked].map((key) => this.services.get(key)!);
+    const endpointSlices = [...this.healthChecked].flatMap((key) => [...(this.slicesOf.get(key) ?? [])].map((k) => this.slices.get(k)!));
+    return { services, endpointSlices, node: this.ctx!.config };
   }
 
   // ---- Whole rebuild (first update, node configuration changed) ----
