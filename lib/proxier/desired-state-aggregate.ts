@@ -9,9 +9,10 @@
 // The lists of the state stay sorted (binary search, splice) and are copied before a change, never changed
 // in place: the engine's record of the last apply shares them. Pure: no I/O, no clock.
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import { sameVirtualServer } from '../engine/observe-ipvs.js';
 import type { StateScope } from '../engine/scope.js';
 import { canonicalCidr, compareCidr, compareVirtualServers } from '../state/canonical.js';
-import { compareStrings, setSorted } from '../state/sorted.js';
+import { compareStrings, findSorted, setSorted } from '../state/sorted.js';
 import type { Family, IpsetState, IptablesState, State, VirtualServer } from '../state/types.js';
 import { hostPrefix } from './addresses.js';
 import { addFamilyIptables, DUMMY_INTERFACE, emptyStats, nodeContext, serviceCreatedMs } from './desired-state.js';
@@ -127,8 +128,8 @@ export class DesiredStateAggregate {
       this.remove(key);
       if (this.services.has(key)) this.add(key);
     }
-    this.applyTouched();
-    return { ...this.result(), scope: this.touched };
+    const scope = this.applyTouched();
+    return { ...this.result(), scope };
   }
 
   /**
@@ -274,14 +275,26 @@ export class DesiredStateAggregate {
 
   // ---- The sorted lists, for the keys an update touched ----
 
-  private applyTouched(): void {
+  /**
+   * Puts what the recomputed Services changed into the sorted lists, and returns it as the scope: only
+   * what really differs (a Service recomputed to the same objects changes nothing), and a list is copied
+   * only when something in it differs.
+   */
+  private applyTouched(): StateScope {
     const t = this.touched;
-    if (t.virtualServers.size > 0) {
-      const list = t.virtualServers.size > SPLICE_LIMIT ? undefined : [...this.virtualServers];
-      for (const key of t.virtualServers) {
-        const want = this.claimants.get(key)?.[0]?.claim.vs;
-        const had = this.owned.get(key);
-        if (want === had) continue;
+    const scope: Touched = newTouched();
+    const vsChanges: [string, VirtualServer | undefined, VirtualServer | undefined][] = [];
+    for (const key of t.virtualServers) {
+      const want = this.claimants.get(key)?.[0]?.claim.vs;
+      const had = this.owned.get(key);
+      // The same virtual server recomputed: the object handed out before stays (the record shares it).
+      if (want === had || (want && had && sameVirtualServer(had, want))) continue;
+      vsChanges.push([key, want, had]);
+      scope.virtualServers.add(key);
+    }
+    if (vsChanges.length > 0) {
+      const list = vsChanges.length > SPLICE_LIMIT ? undefined : this.virtualServers.slice();
+      for (const [key, want, had] of vsChanges) {
         this.counts.realServers += (want?.realServers.length ?? 0) - (had?.realServers.length ?? 0);
         if (want) this.owned.set(key, want);
         else this.owned.delete(key);
@@ -292,22 +305,28 @@ export class DesiredStateAggregate {
     for (const [name, members] of t.ipsetMembers) {
       const set = this.ipsets.get(name)!;
       const counts = this.memberCounts.get(name);
+      const changed = [...members].filter((m) => (counts?.has(m) ?? false) !== inSorted(set.entries, m));
+      if (changed.length === 0) continue;
+      scope.ipsetMembers.set(name, new Set(changed));
       let entries: string[];
-      if (members.size > SPLICE_LIMIT) entries = [...(counts?.keys() ?? [])].sort();
+      if (changed.length > SPLICE_LIMIT) entries = [...(counts?.keys() ?? [])].sort();
       else {
-        entries = [...set.entries];
-        for (const m of members) setSorted(entries, m, counts?.has(m) ? m : undefined, compareStrings);
+        entries = set.entries.slice();
+        for (const m of changed) setSorted(entries, m, counts?.has(m) ? m : undefined, compareStrings);
       }
       this.ipsets.set(name, { ...set, entries });
     }
-    if (t.addresses.size > 0) {
-      if (t.addresses.size > SPLICE_LIMIT) this.addresses = [...this.addressCounts.keys()].sort(compareCidr);
+    const addresses = [...t.addresses].filter((a) => this.addressCounts.has(a) !== (findSorted(this.addresses, a, compareCidr) !== undefined));
+    if (addresses.length > 0) {
+      for (const a of addresses) scope.addresses.add(a);
+      if (addresses.length > SPLICE_LIMIT) this.addresses = [...this.addressCounts.keys()].sort(compareCidr);
       else {
-        const list = [...this.addresses];
-        for (const a of t.addresses) setSorted(list, a, this.addressCounts.has(a) ? a : undefined, compareCidr);
+        const list = this.addresses.slice();
+        for (const a of addresses) setSorted(list, a, this.addressCounts.has(a) ? a : undefined, compareCidr);
         this.addresses = list;
       }
     }
+    return scope;
   }
 
   // ---- The result ----
@@ -362,6 +381,10 @@ export class DesiredStateAggregate {
 
 function newTouched(): Touched {
   return { virtualServers: new Set(), ipsetMembers: new Map(), addresses: new Set() };
+}
+
+function inSorted(entries: readonly string[], m: string): boolean {
+  return findSorted(entries, m, compareStrings) !== undefined;
 }
 
 /** "namespace/service" of the Service an EndpointSlice belongs to (by its label). */
