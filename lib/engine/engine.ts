@@ -128,7 +128,10 @@ export class KernelEngine implements Engine {
   /** `scopedDesired`: the plan is a scoped one for this state, so the record is updated for what it touches only. */
   private async run(operations: Operation[], observed: ObservedState, readKernel: boolean, dryRun: boolean | undefined, interfaceName: string | undefined, known?: readonly VirtualServer[], knownIpsets?: readonly IpsetState[], scopedDesired?: State): Promise<ApplyReport> {
     if (dryRun || operations.length === 0) {
-      return { operations, applied: 0, failures: [], messagesSent: 0, iptablesRestores: 0, after: observed, readKernel };
+      // Nothing to do after a kernel read: the record is still made sorted (ObservedState.sorted, sharing the
+      // desired objects), so that the next sync's scoped plan can use it: a periodic sync finds no drift.
+      const after = !dryRun && !observed.sorted ? applyOperationsToState(observed, [], known, knownIpsets, known !== undefined) : observed;
+      return { operations, applied: 0, failures: [], messagesSent: 0, iptablesRestores: 0, after, readKernel };
     }
     const exec = await executePlan(operations, this.backends);
     // After a failure part of a batch may have been applied: only a fresh read tells what the kernel holds.

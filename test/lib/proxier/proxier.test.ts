@@ -149,6 +149,17 @@ describe('Proxier sync loop', () => {
     expect(t.engine.scopedPlans).to.equal(1);
   });
 
+  it('after a periodic sync that finds nothing to do, the next event-driven sync is still planned by scope', async () => {
+    const t = await twoServices();
+    await t.step(SYNC);
+    expect(t.engine.sources().at(-1)).to.equal('read');
+    expect(t.engine.calls.at(-1)!.report.operations).to.deep.equal([]);
+    t.addSlice(endpoints('b', ['10.244.2.1', '10.244.2.9']));
+    await t.step(0);
+    expect(t.engine.sources().at(-1)).to.equal('record');
+    expect(t.engine.scopedPlans).to.equal(1);
+  });
+
   it('a virtual server draining a real server is looked at again by the next event-driven sync, whatever it is for', async () => {
     const t = await twoServices();
     const reads = t.engine.kernelReads;

@@ -80,7 +80,8 @@ export class SimulatedEngine implements Engine {
     const base = { operations, messagesSent: 0, iptablesRestores: 0, readKernel };
     let report: ApplyReport;
     if (options.dryRun || operations.length === 0) {
-      report = { ...base, applied: 0, failures: [], after: observed };
+      // As the kernel engine: a record after a kernel read is made sorted (usable by the next scoped plan).
+      report = { ...base, applied: 0, failures: [], after: !options.dryRun && !observed.sorted ? applyOperationsToState(observed, []) : observed };
     } else {
       const error = this.failNext ?? this.failAlways;
       this.failNext = undefined;
