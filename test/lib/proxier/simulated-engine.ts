@@ -45,7 +45,9 @@ export class SimulatedEngine implements Engine {
 
   async observe(): Promise<ObservedState> {
     this.kernelReads++;
-    return structuredClone(this.kernel);
+    // A kernel read lists set members in hash order: not known to be sorted (ObservedState.sorted).
+    const { sorted: _notKnown, ...read } = structuredClone(this.kernel);
+    return read;
   }
 
   /** The kernel's counts for those virtual servers only (as one GET_DEST dump each would read them). */
