@@ -2,7 +2,10 @@
 //
 // How each sync plans (the point of the design: kube-proxy re-reads the whole kernel on every sync):
 // - a sync asked for by a change plans against the engine's record of its last apply (ApplyReport.after):
-//   no kernel reads, and only the changed Services' objects differ, so only they are touched;
+//   no kernel reads. The desired-state aggregate recomputes only the Services whose object or slices
+//   changed and names what differs (a scope), and the engine plans those objects only: the work is
+//   proportional to the change, not to the 10,000 Services (the virtual servers still draining real servers
+//   are added to the scope, so graceful termination finishes without a periodic sync);
 // - the first sync, a retry after a failure, and the periodic sync (--ipvs-sync-period) read the kernel.
 //   The first one adopts what is already there (the planner claims desired objects, never re-creates
 //   them); the periodic one repairs drift (someone ran ipvsadm -d) and counts it by operation kind;
@@ -74,11 +77,11 @@ export class SyncError extends Error {
 
 export class Proxier {
   private readonly services = new ChangeTracker<V1Service>(serviceProjection);
+  private readonly slices = new ChangeTracker<V1EndpointSlice>(endpointSliceProjection);
   /** The desired state, kept per Service between syncs. */
   private readonly desired = new DesiredStateAggregate();
   /** Keys of virtual servers in the record with a real server at weight 0 (graceful termination under way). */
   private draining: ReadonlySet<string> = new Set();
-  private readonly slices = new ChangeTracker<V1EndpointSlice>(endpointSliceProjection);
   private node: V1Node | undefined;
   /** What of the Node the desired state depends on (InternalIPs, zone label), as of the last change seen. */
   private nodeSeen = nodeDependencies(undefined);
