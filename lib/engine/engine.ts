@@ -21,7 +21,7 @@ import { planCleanup } from './plan-cleanup.js';
 import { planCanonical } from './plan.js';
 import { planScoped } from './plan-scoped.js';
 import type { StateScope } from './scope.js';
-import { applyScopedOperations } from './simulate-scoped.js';
+import { applyScopedOperations, quietRecord } from './simulate-scoped.js';
 import { readVirtualServers } from './observe-ipvs.js';
 import { virtualServerId } from './plan-virtual-servers.js';
 import { applyOperationsToState } from './simulate.js';
@@ -89,14 +89,14 @@ export class KernelEngine implements Engine {
 
   async apply(desired: State, options: ApplyOptions = {}): Promise<ApplyReport> {
     const scoped = options.scope && options.observed ? this.planScoped(desired, options.observed, options.scope, options) : undefined;
-    if (scoped) return this.run(scoped, options.observed!, false, options.dryRun, desired.interface?.name, desired.virtualServers, desired.ipsets, desired);
+    if (scoped) return this.run(scoped, options.observed!, false, options.dryRun, desired.interface?.name, desired.virtualServers, desired.ipsets, desired, desired);
     // Canonical once (the proxier's and `apply -f`'s states already are, so this returns their objects):
     // the read and the planner then trust it instead of each checking 100,000 real servers again.
     const want = canonicalState(desired);
     const readKernel = options.observed === undefined;
     const observed = options.observed ?? (await this.observe(want.interface?.name, want.iptables !== undefined, want.virtualServers, true));
     const operations = planCanonical(want, observed, { gracefulTermination: options.gracefulTermination, neverDelete: options.neverDelete });
-    return this.run(operations, observed, readKernel, options.dryRun, want.interface?.name, want.virtualServers, want.ipsets);
+    return this.run(operations, observed, readKernel, options.dryRun, want.interface?.name, want.virtualServers, want.ipsets, undefined, want);
   }
 
   /** The scoped plan, when the scope can say enough (its desired state is canonical: not checked). */
@@ -125,12 +125,15 @@ export class KernelEngine implements Engine {
     return this.run(planCleanup(observed), observed, true, options.dryRun, interfaceName);
   }
 
-  /** `scopedDesired`: the plan is a scoped one for this state, so the record is updated for what it touches only. */
-  private async run(operations: Operation[], observed: ObservedState, readKernel: boolean, dryRun: boolean | undefined, interfaceName: string | undefined, known?: readonly VirtualServer[], knownIpsets?: readonly IpsetState[], scopedDesired?: State): Promise<ApplyReport> {
+  /**
+   * `scopedDesired`: the plan is a scoped one for this state, so the record is updated for what it touches
+   * only. `desiredState`: the (canonical) state planned for, whose lists a quiet apply's record shares.
+   */
+  private async run(operations: Operation[], observed: ObservedState, readKernel: boolean, dryRun: boolean | undefined, interfaceName: string | undefined, known?: readonly VirtualServer[], knownIpsets?: readonly IpsetState[], scopedDesired?: State, desiredState?: State): Promise<ApplyReport> {
     if (dryRun || operations.length === 0) {
       // Nothing to do after a kernel read: the record is still made sorted (ObservedState.sorted, sharing the
       // desired objects), so that the next sync's scoped plan can use it: a periodic sync finds no drift.
-      const after = !dryRun && !observed.sorted ? applyOperationsToState(observed, [], known, knownIpsets, known !== undefined) : observed;
+      const after = !dryRun && !observed.sorted && desiredState ? quietRecord(observed, desiredState) : observed;
       return { operations, applied: 0, failures: [], messagesSent: 0, iptablesRestores: 0, after, readKernel };
     }
     const exec = await executePlan(operations, this.backends);

@@ -6,7 +6,7 @@
 // Returns undefined for a plan with operations this does not place (sets or links created or destroyed,
 // ledger sets created): the caller then simulates the whole state. A small state cannot tell a full set
 // (maxelem): the kernel's answer to that comes with the apply itself.
-import { compareCidr, compareVirtualServers, virtualServerKey } from '../state/canonical.js';
+import { canonicalCidr, canonicalIpset, canonicalVirtualServer, compareCidr, compareVirtualServers, virtualServerKey } from '../state/canonical.js';
 import { compareStrings, findSorted, setSorted } from '../state/sorted.js';
 import type { IpsetState, State, VirtualServer } from '../state/types.js';
 import { isLedgerSetName, keyFromLedgerEntry, LEDGER_SETS, virtualServerIdFromKey } from './ledger.js';
@@ -166,4 +166,29 @@ function sameAttributes(a: IpsetState, b: IpsetState): boolean {
 
 function inSorted(entries: readonly string[], m: string): boolean {
   return findSorted(entries, m, compareStrings) !== undefined;
+}
+
+/**
+ * The record after a kernel read against which `want` (canonical) planned nothing: every desired object is
+ * in the kernel as desired, and the interface has exactly the desired addresses (any other would have been
+ * planned away), so the record takes the desired lists as they are, plus the kernel's other virtual servers
+ * and sets (foreign, or kept by neverDelete), sorted. No model of the whole kernel, no sort of 110,000
+ * members: a quiet periodic sync must not cost what a changed one does.
+ */
+export function quietRecord(observed: ObservedState, want: State): ObservedState {
+  // A kernel read hands back the desired object for every desired virtual server it finds equal (all of
+  // them, here): what is not one of them is someone else's, or kept by neverDelete.
+  const desiredVs = new Set(want.virtualServers);
+  const candidates = observed.virtualServers.filter((vs) => !desiredVs.has(vs));
+  const desiredKeys = candidates.length > 0 ? new Set(want.virtualServers.map(virtualServerKey)) : new Set<string>();
+  const others = candidates.filter((vs) => !desiredKeys.has(virtualServerKey(vs))).map(canonicalVirtualServer);
+  const virtualServers = others.length === 0 ? (want.virtualServers as VirtualServer[]) : [...want.virtualServers, ...others].sort(compareVirtualServers);
+  const desiredSets = new Set(want.ipsets.map((s) => s.name));
+  const ipsets = [...want.ipsets, ...observed.ipsets.filter((s) => !desiredSets.has(s.name)).map(canonicalIpset)].sort((a, b) => compareStrings(a.name, b.name));
+  const out: ObservedState = { ...observed, virtualServers, ipsets, canonical: true, sorted: true };
+  if (observed.interface) {
+    const addresses = want.interface?.name === observed.interface.name ? want.interface.addresses : [...observed.interface.addresses].map(canonicalCidr).sort(compareCidr);
+    out.interface = { ...observed.interface, addresses };
+  }
+  return out;
 }

@@ -6,13 +6,13 @@ import type { ApplyOptions, ApplyReport, Engine, IpvsTimeoutSeconds, OperationFa
 import { emptyObservedState, type ConnectionCounts, type ObservedState } from '../../../lib/engine/observed.js';
 import { describe, type Operation } from '../../../lib/engine/operations.js';
 import { planScoped } from '../../../lib/engine/plan-scoped.js';
-import { applyScopedOperations } from '../../../lib/engine/simulate-scoped.js';
+import { applyScopedOperations, quietRecord } from '../../../lib/engine/simulate-scoped.js';
 import { planChanges } from '../../../lib/engine/plan.js';
 import { KernelError } from '../../../lib/kernel/kernel-error.js';
 import { ENOENT } from '../../../native-free-netlink/core/errno.js';
 import { planCleanup } from '../../../lib/engine/plan-cleanup.js';
 import { applyOperationsToState } from '../../../lib/engine/simulate.js';
-import { virtualServerKey } from '../../../lib/state/canonical.js';
+import { canonicalState, virtualServerKey } from '../../../lib/state/canonical.js';
 import type { State, VirtualServer } from '../../../lib/state/types.js';
 
 export interface ApplyCall {
@@ -83,7 +83,7 @@ export class SimulatedEngine implements Engine {
     let report: ApplyReport;
     if (options.dryRun || operations.length === 0) {
       // As the kernel engine: a record after a kernel read is made sorted (usable by the next scoped plan).
-      report = { ...base, applied: 0, failures: [], after: !options.dryRun && !observed.sorted ? applyOperationsToState(observed, []) : observed };
+      report = { ...base, applied: 0, failures: [], after: !options.dryRun && !observed.sorted ? quietRecord(observed, canonicalState(desired)) : observed };
     } else {
       const error = this.failNext ?? this.failAlways;
       this.failNext = undefined;
