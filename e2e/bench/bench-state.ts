@@ -27,7 +27,7 @@ export function podIp(i: number, j: number): string {
  * kube-proxy leaves maxelem at 65536; KUBE-LOOP-BACK at 10,000 services holds 100,000 members, so the bench
  * raises maxelem to the next power of two (for both contenders: the C tools get the same create line).
  */
-function maxelemFor(count: number): number | undefined {
+export function maxelemFor(count: number): number | undefined {
   if (count <= 65536) return undefined;
   let m = 65536;
   while (m < count) m *= 2;

@@ -16,8 +16,10 @@ import { ReplyCollector } from '../../lib/netlink/reply-collector.js';
 import { FakeIpvsKernel } from '../../test/native-free-netlink/ipvs/fake-ipvs-kernel.js';
 import { FakeIpsetKernel } from '../../test/native-free-netlink/ipset/fake-kernel.js';
 import { FakeRouteKernel } from '../../test/native-free-netlink/rtnetlink/fake-route-kernel.js';
-import { canonicalState } from '../../lib/state/canonical.js';
-import { benchState, podIp, spareIp } from './bench-state.js';
+import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import { DesiredStateAggregate } from '../../lib/proxier/desired-state-aggregate.js';
+import { BENCH_NODE, benchDesired, benchService, benchServiceKey, benchSlice, benchSliceKey } from './bench-objects.js';
+import { podIp, spareIp } from './bench-state.js';
 import { nowMs, peakRssMiB } from './measure.js';
 
 const IPVS_FAMILY = 0x24;
@@ -88,8 +90,17 @@ async function main(): Promise<void> {
       route: new ByteFake(0, (m) => route.exchange([m])),
     },
   });
-  const state = canonicalState(benchState(n));
+  // The proxier's desired state, from N Services and their slices (bench-objects.ts), as in the guest.
+  const aggregate = new DesiredStateAggregate();
+  const all = { services: new Map<string, V1Service | undefined>(), endpointSlices: new Map<string, V1EndpointSlice | undefined>() };
+  for (let i = 0; i < n; i++) {
+    all.services.set(benchServiceKey(i), benchService(i));
+    all.endpointSlices.set(benchSliceKey(i), benchSlice(i));
+  }
+  const state = benchDesired(aggregate.update(all, BENCH_NODE).state);
   const mid = Math.floor(n / 2);
+  const moveEndpoint = (newIp: string) =>
+    aggregate.update({ services: new Map(), endpointSlices: new Map([[benchSliceKey(mid), benchSlice(mid, { endpoint: 3, newIp })]]) }, BENCH_NODE);
   const step = async (name: string, f: () => Promise<{ operations: unknown[] }>): Promise<void> => {
     const t0 = nowMs();
     const r = await f();
@@ -98,11 +109,15 @@ async function main(): Promise<void> {
     const mib = (x: number): string => (x / 1048576).toFixed(0);
     process.stderr.write(`${name}: ${ms.toFixed(0)} ms, ${r.operations.length} ops, peak ${peakRssMiB()} MiB (now: rss ${mib(m.rss)} heap ${mib(m.heapUsed)}/${mib(m.heapTotal)} external ${mib(m.external)} MiB)\n`);
   };
-  let first: Awaited<ReturnType<KernelEngine['apply']>> | undefined;
-  await step('apply from empty', async () => (first = await engine.apply(state)));
-  await step('re-apply', () => engine.apply(state));
-  await step('one endpoint, partial', () => engine.apply(canonicalState(benchState(n, { service: mid, endpoint: 3, newIp: spareIp(n) })), { observed: first!.after }));
-  await step('one endpoint, full', () => engine.apply(canonicalState(benchState(n, { service: mid, endpoint: 3, newIp: podIp(n, 1) }))));
+  let last: Awaited<ReturnType<KernelEngine['apply']>> | undefined;
+  await step('apply from empty', async () => (last = await engine.apply(state)));
+  await step('re-apply', async () => (last = await engine.apply(state)));
+  await step('one endpoint, event-driven (aggregate + scoped plan)', async () => {
+    const r = moveEndpoint(spareIp(n));
+    return (last = await engine.apply(benchDesired(r.state), { observed: last!.after, ...(r.scope ? { scope: r.scope } : {}) }));
+  });
+  await step('one endpoint, whole state against the record', async () => (last = await engine.apply(benchDesired(moveEndpoint(podIp(n, 1)).state), { observed: last!.after })));
+  await step('one endpoint, full', () => engine.apply(benchDesired(moveEndpoint(podIp(n, 2)).state)));
   engine.close();
 }
 

@@ -1,5 +1,6 @@
 // Small measuring helpers shared by the bench's modes: wall time, the process's peak RSS, the guest's load.
 import { readFileSync } from 'node:fs';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import type { TransportCounters } from '../../lib/netlink/connection.js';
 
 export function nowMs(): number {
@@ -36,4 +37,38 @@ export function delta(after: TransportCounters, before: TransportCounters): Tran
     datagramsSent: after.datagramsSent - before.datagramsSent,
     datagramsReceived: after.datagramsReceived - before.datagramsReceived,
   };
+}
+
+/**
+ * Garbage collection pauses summed over a step (V8's `gc` performance entries). In the emulated guest one
+ * major collection of the proxier's heap takes seconds, and which step it lands in is chance: a step's
+ * own work is its time minus this.
+ */
+export class GcPauses {
+  private readonly entries: { start: number; duration: number }[] = [];
+  private readonly observer = new PerformanceObserver((list) => this.keep(list.getEntries()));
+
+  constructor() {
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  /** A point in time to sum from. */
+  mark(): number {
+    return performance.now();
+  }
+
+  /** Milliseconds of collection since `mark` (Node delivers the entries after the current task: awaited). */
+  async since(mark: number): Promise<number> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.keep(this.observer.takeRecords());
+    return this.entries.filter((e) => e.start >= mark).reduce((n, e) => n + e.duration, 0);
+  }
+
+  close(): void {
+    this.observer.disconnect();
+  }
+
+  private keep(entries: readonly { startTime: number; duration: number }[]): void {
+    for (const e of entries) this.entries.push({ start: e.startTime, duration: e.duration });
+  }
 }

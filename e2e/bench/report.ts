@@ -65,7 +65,8 @@ export function collectResults(dir: string, sizes: readonly number[], date: stri
       [`(a) <= 1.0 x (b) at ${largest.services}`]: target('<= 1.0', r['a/b_with_addresses'], (v) => v <= 1.0),
       [`(a) <= 1.0 x (b) at ${largest.services}, b without addresses`]: target('<= 1.0', r['a/b_without_addresses'], (v) => v <= 1.0),
       [`(c) <= 0.5 x (a) at ${largest.services}`]: target('<= 0.5', r['c/a'], (v) => v <= 0.5),
-      '(d) <= 5 netlink messages besides reads (partial path)': target('<= 5', d.transport.messagesSent, (v) => v <= 5),
+      '(d) <= 5 netlink messages besides reads (event-driven path)': target('<= 5', d.transport.messagesSent, (v) => v <= 5),
+      [`(d) event-driven <= 1 % of (a) at ${largest.services}`]: target('<= 1 %', r['d/a_percent'], (v) => v <= 1),
       '(d) <= 5 netlink messages besides reads (full path)': target('<= 5', largest.ours.oneEndpointFull.changeMessages, (v) => v <= 5),
       [`peak RSS < 250 MB at ${largest.services}`]: target('< 250 MB', round((maxPeak(largest.ours) * 1048576) / 1e6, 1), (v) => v < 250),
     };
@@ -78,7 +79,7 @@ function target(text: string, value: number | undefined, ok: (v: number) => bool
 }
 
 function maxPeak(o: OursResult): number {
-  return Math.max(o.applyFromEmpty.peakRssMiB, o.reapplyUnchanged.peakRssMiB, o.oneEndpointPartial.peakRssMiB, o.oneEndpointFull.peakRssMiB);
+  return Math.max(o.applyFromEmpty.peakRssMiB, o.reapplyUnchanged.peakRssMiB, o.oneEndpointPartial.peakRssMiB, o.oneEndpointRecord?.peakRssMiB ?? 0, o.oneEndpointFull.peakRssMiB);
 }
 
 export function cToolsMs(c: CToolsResult, withAddresses: boolean): number {
@@ -93,6 +94,7 @@ function ratios(s: SizeResults): Record<string, number | undefined> {
     'a/b_with_addresses': r(a, s.cTools && cToolsMs(s.cTools, true)),
     'a/b_without_addresses': r(a, s.cTools && cToolsMs(s.cTools, false)),
     'c/a': r(c, a),
+    'd/a_percent': r(s.ours && s.ours.oneEndpointPartial.ms * 100, a),
     'peakRss_ours/c_tools': r(s.ours && maxPeak(s.ours), s.cTools && Math.max(s.cTools.ipBatch.peakRssMiB, s.cTools.ipsetRestore.peakRssMiB, s.cTools.ipvsadmRestore.peakRssMiB)),
   };
 }
@@ -123,11 +125,17 @@ export function markdownReport(r: BenchResults): string {
       s.ours ? `${sec(s.ours.reapplyUnchanged.ms)} (${(s.ours.reapplyUnchanged.runsMs ?? [s.ours.reapplyUnchanged.ms]).map(sec).join(', ')})` : '—'),
     row('(c) netlink traffic (all reads)', (s) => msgs(s.ours?.reapplyUnchanged)),
     row('**(c) / (a)**', (s) => fmt(r.ratios[String(s.services)]?.['c/a'])),
-    row('(d) one endpoint, partial sync', (s) => (s.ours ? `${s.ours.oneEndpointPartial.ms.toFixed(1)} ms` : '—')),
-    row('(d) partial: change / total msgs, datagrams', (s) => msgs(s.ours?.oneEndpointPartial)),
+    row('(d) one endpoint, event-driven sync: aggregate update + scoped plan (median; of it the update, GC; all runs)', (s) => {
+      const d = s.ours?.oneEndpointPartial;
+      if (!d) return '—';
+      return `${d.ms.toFixed(1)} ms (update ${d.desiredMs?.toFixed(1) ?? '—'} ms, GC ${d.gcMs?.toFixed(1) ?? '—'} ms; ${(d.runsMs ?? [d.ms]).map((x) => x.toFixed(0)).join(', ')} ms)`;
+    }),
+    row('(d) event-driven: change / total msgs, datagrams', (s) => msgs(s.ours?.oneEndpointPartial)),
+    row('**(d) event-driven / (a)**', (s) => (r.ratios[String(s.services)]?.['d/a_percent'] === undefined ? '—' : `${fmt(r.ratios[String(s.services)]?.['d/a_percent'])} %`)),
+    row('(d) one endpoint, whole state planned against the record', (s) => (s.ours?.oneEndpointRecord ? `${s.ours.oneEndpointRecord.ms.toFixed(1)} ms` : '—')),
     row('(d) one endpoint, full re-read', (s) => sec(s.ours?.oneEndpointFull.ms)),
     row('(d) full: change / total msgs, datagrams', (s) => msgs(s.ours?.oneEndpointFull)),
-    row('peak RSS ours after (a) / (c) / (d partial) / (d full), MiB', (s) =>
+    row('peak RSS ours after (a) / (c) / (d event-driven) / (d full), MiB', (s) =>
       s.ours ? [s.ours.applyFromEmpty, s.ours.reapplyUnchanged, s.ours.oneEndpointPartial, s.ours.oneEndpointFull].map((x) => x.peakRssMiB).join(' / ') : '—'),
     row('peak RSS ipvsadm / ipset / ip, MiB', (s) => (s.cTools ? [s.cTools.ipvsadmRestore, s.cTools.ipsetRestore, s.cTools.ipBatch].map((x) => x.peakRssMiB).join(' / ') : '—')),
     row('host load before / after (ours VM)', (s) => (s.ours?.hostLoad ? `${s.ours.hostLoad.before} / ${s.ours.hostLoad.after}` : '—')),

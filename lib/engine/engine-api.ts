@@ -3,6 +3,7 @@
 import type { State, VirtualServer } from '../state/types.js';
 import type { ConnectionCounts, ObservedState } from './observed.js';
 import type { Operation } from './operations.js';
+import type { StateScope } from './scope.js';
 
 export interface ApplyOptions {
   /** Plan only; change nothing. */
@@ -14,6 +15,12 @@ export interface ApplyOptions {
   observed?: ObservedState;
   /** kube-proxy's graceful termination of TCP real servers (needs connection counts: kernel reads only). */
   gracefulTermination?: boolean;
+  /**
+   * With `observed` a record of an apply (ObservedState.sorted) and a canonical desired state: only these
+   * objects may differ between them, so only they are planned (plan-scoped.ts). Ignored otherwise, or when
+   * the change needs more than a scoped plan can say (then the whole state is planned).
+   */
+  scope?: StateScope;
   /** Virtual servers never deleted even when ours and not desired (--ipvs-exclude-cidrs). */
   neverDelete?: (vs: VirtualServer) => boolean;
 }

@@ -19,6 +19,9 @@ import type { ConnectionCounts, ObservedState } from './observed.js';
 import type { Operation } from './operations.js';
 import { planCleanup } from './plan-cleanup.js';
 import { planCanonical } from './plan.js';
+import { planScoped } from './plan-scoped.js';
+import type { StateScope } from './scope.js';
+import { applyScopedOperations, quietRecord } from './simulate-scoped.js';
 import { readVirtualServers } from './observe-ipvs.js';
 import { virtualServerId } from './plan-virtual-servers.js';
 import { applyOperationsToState } from './simulate.js';
@@ -85,13 +88,20 @@ export class KernelEngine implements Engine {
   }
 
   async apply(desired: State, options: ApplyOptions = {}): Promise<ApplyReport> {
+    const scoped = options.scope && options.observed ? this.planScoped(desired, options.observed, options.scope, options) : undefined;
+    if (scoped) return this.run(scoped, options.observed!, false, options.dryRun, desired.interface?.name, desired.virtualServers, desired.ipsets, desired, desired);
     // Canonical once (the proxier's and `apply -f`'s states already are, so this returns their objects):
     // the read and the planner then trust it instead of each checking 100,000 real servers again.
     const want = canonicalState(desired);
     const readKernel = options.observed === undefined;
     const observed = options.observed ?? (await this.observe(want.interface?.name, want.iptables !== undefined, want.virtualServers, true));
     const operations = planCanonical(want, observed, { gracefulTermination: options.gracefulTermination, neverDelete: options.neverDelete });
-    return this.run(operations, observed, readKernel, options.dryRun, want.interface?.name, want.virtualServers, want.ipsets);
+    return this.run(operations, observed, readKernel, options.dryRun, want.interface?.name, want.virtualServers, want.ipsets, undefined, want);
+  }
+
+  /** The scoped plan, when the scope can say enough (its desired state is canonical: not checked). */
+  private planScoped(desired: State, observed: ObservedState, scope: StateScope, options: ApplyOptions): Operation[] | undefined {
+    return planScoped(desired, observed, scope, { gracefulTermination: options.gracefulTermination, neverDelete: options.neverDelete });
   }
 
   async readConnections(virtualServers: readonly VirtualServer[]): Promise<ConnectionCounts> {
@@ -115,14 +125,23 @@ export class KernelEngine implements Engine {
     return this.run(planCleanup(observed), observed, true, options.dryRun, interfaceName);
   }
 
-  private async run(operations: Operation[], observed: ObservedState, readKernel: boolean, dryRun: boolean | undefined, interfaceName: string | undefined, known?: readonly VirtualServer[], knownIpsets?: readonly IpsetState[]): Promise<ApplyReport> {
+  /**
+   * `scopedDesired`: the plan is a scoped one for this state, so the record is updated for what it touches
+   * only. `desiredState`: the (canonical) state planned for, whose lists a quiet apply's record shares.
+   */
+  private async run(operations: Operation[], observed: ObservedState, readKernel: boolean, dryRun: boolean | undefined, interfaceName: string | undefined, known?: readonly VirtualServer[], knownIpsets?: readonly IpsetState[], scopedDesired?: State, desiredState?: State): Promise<ApplyReport> {
     if (dryRun || operations.length === 0) {
-      return { operations, applied: 0, failures: [], messagesSent: 0, iptablesRestores: 0, after: observed, readKernel };
+      // Nothing to do after a kernel read: the record is still made sorted (ObservedState.sorted, sharing the
+      // desired objects), so that the next sync's scoped plan can use it: a periodic sync finds no drift.
+      const after = !dryRun && !observed.sorted && desiredState ? quietRecord(observed, desiredState) : observed;
+      return { operations, applied: 0, failures: [], messagesSent: 0, iptablesRestores: 0, after, readKernel };
     }
     const exec = await executePlan(operations, this.backends);
     // After a failure part of a batch may have been applied: only a fresh read tells what the kernel holds.
     // `known` comes from apply(), canonicalized there.
-    const after = exec.failures.length > 0 ? await this.observe(interfaceName, observed.iptables !== undefined) : applyOperationsToState(observed, operations, known, knownIpsets, known !== undefined);
+    const after = exec.failures.length > 0
+      ? await this.observe(interfaceName, observed.iptables !== undefined)
+      : (scopedDesired && applyScopedOperations(observed, operations, scopedDesired)) ?? applyOperationsToState(observed, operations, known, knownIpsets, known !== undefined);
     return { operations, applied: exec.applied, failures: exec.failures, messagesSent: exec.messagesSent, iptablesRestores: exec.iptablesRestores, after, readKernel, warnings: exec.warnings };
   }
 

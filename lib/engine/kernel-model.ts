@@ -235,6 +235,7 @@ export function observedFromModel(m: KernelModel, known?: readonly VirtualServer
     ipsets: ipsets.map((s) => shared.get(s.name) ?? canonicalIpset(s)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     ledger,
     canonical: true,
+    sorted: true,
   };
   if (m.interfaceName !== undefined) {
     const link = m.link?.name === m.interfaceName ? m.link : undefined;

@@ -41,6 +41,12 @@ export interface ObservedState {
    * simulator skip re-checking 100,000 real servers; a state from elsewhere is checked.
    */
   canonical?: boolean;
+  /**
+   * Every list sorted as canonical.ts sorts it (virtual servers, set members, interface addresses): set by
+   * the engine on the record of an apply, so a scoped plan (plan-scoped.ts) finds objects by binary search.
+   * A kernel read lists set members in hash order and does not set it.
+   */
+  sorted?: boolean;
 }
 
 export function emptyObservedState(): ObservedState {

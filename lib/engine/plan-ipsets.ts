@@ -20,7 +20,7 @@ import type { ObservedState } from './observed.js';
 import type { IpsetSpec, Operation } from './operations.js';
 import type { PlanBuilder } from './plan-builder.js';
 
-interface Recreation {
+export interface Recreation {
   set: IpsetState;
   temporary: string;
   owned: boolean;
@@ -86,7 +86,7 @@ export function planIpsets(desired: State, observed: ObservedState, b: PlanBuild
  * The sync is skipped only when the observed section is known and already equal: a kernel read that
  * cannot say leaves ObservedState.iptables unset, and the iptables module then finds nothing to change.
  */
-function planIptablesSync(desired: State, observed: ObservedState, recreations: readonly Recreation[], b: PlanBuilder): void {
+export function planIptablesSync(desired: State, observed: ObservedState, recreations: readonly Recreation[], b: PlanBuilder): void {
   const iptables = desired.iptables!;
   if (recreations.length === 0 && observed.iptables && sameIptablesSection(observed.iptables, iptables)) return;
   if (recreations.length > 0) {
@@ -150,7 +150,7 @@ export function ipsetSpec(s: IpsetState): IpsetSpec {
   return spec;
 }
 
-function addEntries(name: string, set: IpsetState, entries: string[]): Operation {
+export function addEntries(name: string, set: IpsetState, entries: string[]): Operation {
   return { kind: 'ipset-add', name, type: set.type, family: set.family, entries };
 }
 

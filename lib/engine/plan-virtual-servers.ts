@@ -44,37 +44,51 @@ export function planVirtualServers(
   for (const want of desired) {
     const key = virtualServerKey(want);
     desiredKeys.add(key);
-    const have = observedByKey.get(key);
-    // Desire is the claim: an unowned virtual server we want is adopted, never deleted and re-created.
-    if (!b.ownsVirtualServer(key)) b.ledgerAdd('vsAdd', ledgerEntryFor(want));
-    if (!have) {
-      b.push('vsAdd', { kind: 'vs-add', service: serviceSpec(want) });
-      const service = virtualServerId(want); // one identity object shared by the service's rs-add operations
-      for (const rs of want.realServers) b.push('rsAdd', { kind: 'rs-add', service, realServer: rs });
-      continue;
-    }
-    // The very object desired (a kernel read hands back the caller's object for an unchanged service,
-    // observe-ipvs.ts): nothing to compare.
-    if (have === want) continue;
-    const changes = serviceChanges(have, want);
-    if (changes.length > 0) b.push('vsUpdate', { kind: 'vs-update', service: serviceSpec(want), previous: serviceSpec(have), changes });
-    planRealServers(want, have, key, options, observed.connections, b);
+    planDesiredVirtualServer(want, observedByKey.get(key), key, options, observed.connections, b);
   }
 
   const gone = [...observedByKey.entries()]
     .filter(([key, vs]) => !desiredKeys.has(key) && b.ownsVirtualServer(key) && !options.neverDelete?.(vs))
     .sort(([, x], [, y]) => compareVirtualServers(x, y));
-  for (const [, vs] of gone) {
-    // DEL_SERVICE removes its real servers with it.
-    b.push('vsDel', { kind: 'vs-del', service: serviceSpec(vs) });
-    b.ledgerDel('vsDel', ledgerEntryFor(vs));
-  }
+  for (const [, vs] of gone) planGoneVirtualServer(vs, b);
   // Ledger entries of servers that are gone (an interrupted apply): pruned.
   const stale = [...b.ledger.virtualServers]
     .filter((key) => !desiredKeys.has(key) && !observedByKey.has(key))
     .map((key) => ({ key, id: virtualServerIdFromKey(key) }))
     .sort((x, y) => compareVirtualServers(x.id as VirtualServer, y.id as VirtualServer));
   for (const { key } of stale) b.ledgerDel('vsDel', ledgerEntryForKey(key));
+}
+
+/** A desired virtual server against what the kernel has under its key (`have`, canonical, if any). */
+export function planDesiredVirtualServer(
+  want: VirtualServer,
+  have: VirtualServer | undefined,
+  key: string,
+  options: VirtualServerPlanOptions,
+  connections: ConnectionCounts | undefined,
+  b: PlanBuilder,
+): void {
+  // Desire is the claim: an unowned virtual server we want is adopted, never deleted and re-created.
+  if (!b.ownsVirtualServer(key)) b.ledgerAdd('vsAdd', ledgerEntryFor(want));
+  if (!have) {
+    b.push('vsAdd', { kind: 'vs-add', service: serviceSpec(want) });
+    const service = virtualServerId(want); // one identity object shared by the service's rs-add operations
+    for (const rs of want.realServers) b.push('rsAdd', { kind: 'rs-add', service, realServer: rs });
+    return;
+  }
+  // The very object desired (a kernel read hands back the caller's object for an unchanged service,
+  // observe-ipvs.ts): nothing to compare.
+  if (have === want) return;
+  const changes = serviceChanges(have, want);
+  if (changes.length > 0) b.push('vsUpdate', { kind: 'vs-update', service: serviceSpec(want), previous: serviceSpec(have), changes });
+  planRealServers(want, have, key, options, connections, b);
+}
+
+/** An owned virtual server no longer desired (the caller checked neverDelete). */
+export function planGoneVirtualServer(vs: VirtualServer, b: PlanBuilder): void {
+  // DEL_SERVICE removes its real servers with it.
+  b.push('vsDel', { kind: 'vs-del', service: serviceSpec(vs) });
+  b.ledgerDel('vsDel', ledgerEntryFor(vs));
 }
 
 function planRealServers(

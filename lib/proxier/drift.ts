@@ -2,7 +2,10 @@
 // - which operations of a periodic (kernel-read) sync repaired drift, i.e. were not explained by the changes
 //   that the loop itself queued;
 // - which virtual servers a sync needs connection counts of (graceful termination).
-import { realServerKey, virtualServerKey } from '../state/canonical.js';
+import { virtualServerIdFromKey } from '../engine/ledger.js';
+import type { StateScope } from '../engine/scope.js';
+import { compareVirtualServers, realServerKey, virtualServerKey } from '../state/canonical.js';
+import { findSorted } from '../state/sorted.js';
 import type { State, VirtualServer } from '../state/types.js';
 import type { ObservedState } from '../engine/observed.js';
 import type { Operation, OperationKind } from '../engine/operations.js';
@@ -52,17 +55,45 @@ export function driftByKind(actual: readonly Operation[], expected: readonly Ope
  * The virtual servers (as the record has them) from which the desired state takes a real server away,
  * TCP and fwmark only: the planner needs their connection counts for graceful termination, and the
  * engine reads just those (one destination dump each). UDP and SCTP real servers are deleted at once
- * whatever their connections, so they never need one.
+ * whatever their connections, so they never need one. `keys`: only these may differ (a scoped sync), found
+ * by binary search when the record's lists are sorted.
  */
-export function drainableVirtualServers(desired: State, record: ObservedState): VirtualServer[] {
-  const have = new Map(record.virtualServers.map((vs) => [virtualServerKey(vs), vs]));
+export function drainableVirtualServers(desired: State, record: ObservedState, keys?: Iterable<string>): VirtualServer[] {
   const out: VirtualServer[] = [];
-  for (const want of desired.virtualServers) {
-    if (want.protocol === 'udp' || want.protocol === 'sctp') continue;
-    const old = have.get(virtualServerKey(want));
-    if (!old || old.realServers.length === 0) continue;
+  const takesRealServers = (want: VirtualServer, old: VirtualServer | undefined): void => {
+    if (want.protocol === 'udp' || want.protocol === 'sctp') return;
+    if (!old || old.realServers.length === 0) return;
     const wanted = new Set(want.realServers.map(realServerKey));
     if (old.realServers.some((rs) => !wanted.has(realServerKey(rs)))) out.push(old);
+  };
+  if (keys && record.sorted) {
+    for (const key of keys) {
+      const id = virtualServerIdFromKey(key) as VirtualServer;
+      const want = findSorted(desired.virtualServers, id, compareVirtualServers);
+      if (want) takesRealServers(want, findSorted(record.virtualServers, id, compareVirtualServers));
+    }
+    return out.sort(compareVirtualServers);
   }
+  const have = new Map(record.virtualServers.map((vs) => [virtualServerKey(vs), vs]));
+  for (const want of desired.virtualServers) takesRealServers(want, have.get(virtualServerKey(want)));
   return out;
+}
+
+/**
+ * Keys of the record's virtual servers with a real server at weight 0: graceful termination keeps those
+ * until their connections are gone, so every sync must look at them again, scoped or not. `keys`: only these
+ * can have changed since the last look (the scope of a scoped sync, which includes the last ones draining).
+ */
+export function drainingVirtualServers(record: ObservedState, keys?: readonly string[]): Set<string> {
+  const draining = (vs: VirtualServer | undefined): boolean => vs !== undefined && vs.realServers.some((rs) => rs.weight === 0);
+  if (keys && record.sorted) {
+    return new Set(keys.filter((key) => draining(findSorted(record.virtualServers, virtualServerIdFromKey(key) as VirtualServer, compareVirtualServers))));
+  }
+  return new Set(record.virtualServers.filter(draining).map(virtualServerKey));
+}
+
+/** The scope with the draining virtual servers added. */
+export function withDraining(scope: StateScope, draining: ReadonlySet<string>): StateScope {
+  if (draining.size === 0) return scope;
+  return { ...scope, virtualServers: new Set([...scope.virtualServers, ...draining]) };
 }

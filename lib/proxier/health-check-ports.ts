@@ -6,7 +6,7 @@
 //
 // A Service the desired state skips (normalizeService found a problem) gets no health check either: it has
 // no virtual servers here, so a load balancer must not pick this node for it (connection refused = unhealthy).
-import type { V1EndpointSlice } from '@kubernetes/client-node';
+import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { orderServices } from './desired-state.js';
 import { indexEndpointSlices, SERVICE_NAME_LABEL, servicePortKey } from './endpoints.js';
 import { resolveNode } from './node-config.js';
@@ -33,9 +33,7 @@ export function healthCheckPorts(input: DesiredStateInput): HealthCheckPortsResu
   const problems: Problem[] = [];
   // Cheap pre-filter: most Services never need a health check, and this runs on every sync next to the
   // desired state. normalizeService then applies exactly the desired state's rules to the few left.
-  const candidates = input.services.filter(
-    (s) => s.spec?.type === 'LoadBalancer' && s.spec.externalTrafficPolicy === 'Local' && (s.spec.healthCheckNodePort ?? 0) !== 0,
-  );
+  const candidates = input.services.filter(mayHaveHealthCheck);
   if (candidates.length === 0) return { ports: new Map(), problems };
 
   const scheduler = resolveNode(input.node, []).scheduler;
@@ -61,6 +59,11 @@ export function healthCheckPorts(input: DesiredStateInput): HealthCheckPortsResu
     ports.set(svc.healthCheckNodePort, { namespace: svc.namespace, name: svc.name, localEndpoints: localReadyIPs(svc, endpoints.byServicePort).size });
   }
   return { ports, problems };
+}
+
+/** Whether a Service may need a health check node port (normalizeService decides the rest). */
+export function mayHaveHealthCheck(s: V1Service): boolean {
+  return s.spec?.type === 'LoadBalancer' && s.spec.externalTrafficPolicy === 'Local' && (s.spec.healthCheckNodePort ?? 0) !== 0;
 }
 
 /**

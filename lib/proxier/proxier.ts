@@ -2,7 +2,10 @@
 //
 // How each sync plans (the point of the design: kube-proxy re-reads the whole kernel on every sync):
 // - a sync asked for by a change plans against the engine's record of its last apply (ApplyReport.after):
-//   no kernel reads, and only the changed Services' objects differ, so only they are touched;
+//   no kernel reads. The desired-state aggregate recomputes only the Services whose object or slices
+//   changed and names what differs (a scope), and the engine plans those objects only: the work is
+//   proportional to the change, not to the 10,000 Services (the virtual servers still draining real servers
+//   are added to the scope, so graceful termination finishes without a periodic sync);
 // - the first sync, a retry after a failure, and the periodic sync (--ipvs-sync-period) read the kernel.
 //   The first one adopts what is already there (the planner claims desired objects, never re-creates
 //   them); the periodic one repairs drift (someone ran ipvsadm -d) and counts it by operation kind;
@@ -11,6 +14,7 @@
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import type { ApplyReport, Engine, OperationFailure } from '../engine/engine-api.js';
 import type { ObservedState } from '../engine/observed.js';
+import type { StateScope } from '../engine/scope.js';
 import { describe as describeOperation } from '../engine/operations.js';
 import type { ProxierHealth } from '../health/proxier-health.js';
 import { ChangeTracker, endpointSliceProjection, serviceProjection } from '../kube/change-tracker.js';
@@ -19,8 +23,8 @@ import type { ProxierMetrics } from '../metrics/proxier-metrics.js';
 import type { Family, State, VirtualServer } from '../state/types.js';
 import { BoundedFrequencyRunner, type RunReason } from '../sync/bounded-frequency-runner.js';
 import type { Clock } from '../sync/clock.js';
-import { buildDesiredState } from './desired-state.js';
-import { drainableVirtualServers, driftByKind } from './drift.js';
+import { DesiredStateAggregate } from './desired-state-aggregate.js';
+import { drainableVirtualServers, drainingVirtualServers, driftByKind, withDraining } from './drift.js';
 import { neverDeleteIn } from './exclude-cidrs.js';
 import { healthCheckPorts, type HealthCheckPorts } from './health-check-ports.js';
 import { nodeEligible, nodeInternalIPs } from './node-addresses.js';
@@ -74,6 +78,10 @@ export class SyncError extends Error {
 export class Proxier {
   private readonly services = new ChangeTracker<V1Service>(serviceProjection);
   private readonly slices = new ChangeTracker<V1EndpointSlice>(endpointSliceProjection);
+  /** The desired state, kept per Service between syncs. */
+  private readonly desired = new DesiredStateAggregate();
+  /** Keys of virtual servers in the record with a real server at weight 0 (graceful termination under way). */
+  private draining: ReadonlySet<string> = new Set();
   private node: V1Node | undefined;
   /** What of the Node the desired state depends on (InternalIPs, zone label), as of the last change seen. */
   private nodeSeen = nodeDependencies(undefined);
@@ -170,24 +178,24 @@ export class Proxier {
     const n = ++this.syncs;
     this.nodeChanged = false;
     try {
-      this.collectTriggerTimes(this.slices.drain());
-      this.services.drain();
+      const sliceChanges = this.slices.drain();
+      this.collectTriggerTimes(sliceChanges);
+      const serviceChanges = this.services.drain();
       metrics.serviceChangesPending.set(0);
       metrics.endpointChangesPending.set(0);
 
       const facts = this.o.nodeFacts(this.node);
-      const input = {
-        services: this.services.currentObjects(),
-        endpointSlices: this.slices.currentObjects(),
-        node: { ...this.o.config, ...facts, zone: nodeZone(this.node), unavailableSchedulers: [...this.unavailableSchedulers] },
-      };
-      const desired = buildDesiredState(input);
-      const healthChecks = this.o.serviceHealth ? healthCheckPorts(input) : undefined;
+      const node = { ...this.o.config, ...facts, zone: nodeZone(this.node), unavailableSchedulers: [...this.unavailableSchedulers] };
+      // Only the Services whose object or slices changed are recomputed (all of them after a node change).
+      const desired = this.desired.update({ services: currentVersions(serviceChanges), endpointSlices: currentVersions(sliceChanges) }, node);
+      const healthChecks = this.o.serviceHealth ? healthCheckPorts(this.desired.healthCheckInput()) : undefined;
       this.logProblems(healthChecks ? [...desired.problems, ...healthChecks.problems] : desired.problems);
 
       const graceful = this.o.gracefulTermination ?? true;
       const record = reason === 'requested' ? this.record : undefined;
-      const observed = record && graceful ? await this.withConnections(desired.state, record) : record;
+      // Planned by scope: the changed Services' objects, and virtual servers still draining real servers.
+      const scope = record && desired.scope ? withDraining(desired.scope, this.draining) : undefined;
+      const observed = record && graceful ? await this.withConnections(desired.state, record, scope) : record;
       // A periodic sync separates drift from our own queued changes: plan those against our record first
       // (a dry run: no kernel I/O), and count whatever else the kernel read makes the planner do.
       const expected = reason === 'periodic' && this.record
@@ -197,6 +205,7 @@ export class Proxier {
       this.record = undefined; // until this apply is known to have succeeded
       const report = await engine.apply(desired.state, {
         ...(observed ? { observed } : {}),
+        ...(observed && scope ? { scope } : {}),
         gracefulTermination: graceful,
         neverDelete: this.neverDelete,
       });
@@ -204,6 +213,7 @@ export class Proxier {
       this.logWarnings(report.warnings ?? []);
       if (report.failures.length > 0) throw this.failure(report);
       this.record = report.after;
+      this.draining = drainingVirtualServers(report.after, observed && scope ? [...scope.virtualServers] : undefined);
 
       const drift = expected ? driftByKind(report.operations, expected) : new Map();
       for (const [kind, count] of drift) metrics.driftRepairedTotal.inc({ kind }, count);
@@ -245,8 +255,8 @@ export class Proxier {
    * of a full read, so a scale-down reaches the kernel as fast as a scale-up. Undefined (read everything)
    * when that read fails.
    */
-  private async withConnections(desired: State, record: ObservedState): Promise<ObservedState | undefined> {
-    const drainable = drainableVirtualServers(desired, record);
+  private async withConnections(desired: State, record: ObservedState, scope: StateScope | undefined): Promise<ObservedState | undefined> {
+    const drainable = drainableVirtualServers(desired, record, scope?.virtualServers);
     if (drainable.length === 0) return record;
     try {
       return { ...record, connections: await this.o.engine.readConnections(drainable) };
@@ -330,6 +340,11 @@ export class Proxier {
     for (const w of warnings) if (!this.warningsSeen.has(w)) this.o.log.warn(w);
     this.warningsSeen = now;
   }
+}
+
+/** The current version of each changed object (undefined: deleted). */
+function currentVersions<T>(changes: Map<string, { current: T | undefined }>): Map<string, T | undefined> {
+  return new Map([...changes].map(([key, change]) => [key, change.current]));
 }
 
 /** The parts of the Node the desired state depends on, as one comparable string. */

@@ -58,3 +58,30 @@ describe('KernelEngine.setTimeouts', () => {
     expect(sent[0]!.timeouts).to.deep.equal({ tcp: 7200, tcpFin: 0, udp: 45 });
   });
 });
+
+describe('KernelEngine.apply with a scope', () => {
+  it('plans by scope against a record, also one left by a kernel read that found nothing to do', async () => {
+    const { engine, ipvsConn } = await engineOverFakes();
+    const a = vs('tcp 10.96.0.10:80', [rs('10.244.1.1:8080'), rs('10.244.1.2:8080')]);
+    const b = vs('tcp 10.96.0.11:80', [rs('10.244.2.1:8080')]);
+    const first = state({ virtualServers: [a, b] });
+    await engine.apply(first);
+    const quiet = await engine.apply(first);
+    expect(quiet.readKernel).to.equal(true);
+    expect(quiet.operations).to.deep.equal([]);
+    expect(quiet.after.sorted, 'the record of a quiet kernel-read apply is sorted').to.equal(true);
+
+    // b gains a real server; the scope names only b, and a's real servers are never compared or sent.
+    const next = state({ virtualServers: [a, vs('tcp 10.96.0.11:80', [rs('10.244.2.1:8080'), rs('10.244.2.2:8080')])] });
+    const before = ipvsConn.requests.length;
+    const report = await engine.apply(next, {
+      observed: quiet.after,
+      scope: { virtualServers: new Set(['tcp 10.96.0.11:80']), ipsetMembers: new Map(), addresses: new Set() },
+    });
+    expect(report.failures).to.deep.equal([]);
+    expect(report.readKernel).to.equal(false);
+    expect(ipvsConn.requests.length - before, 'one NEW_DEST, no reads').to.equal(1);
+    expect(report.after.virtualServers.map((v) => v.realServers.length)).to.deep.equal([2, 2]);
+    expect(report.after.sorted).to.equal(true);
+  });
+});

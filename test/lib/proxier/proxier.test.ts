@@ -142,6 +142,43 @@ describe('Proxier sync loop', () => {
     expect(t.engine.calls.at(-1)!.report.operations.map(describeOp)).to.deep.equal([
       '+ real server tcp 10.96.0.11:80 -> 10.244.2.9:8080 masq weight 1',
     ]);
+    // Planned by scope: b's virtual server and the members its endpoints bring, nothing of a's.
+    const scope = t.engine.calls.at(-1)!.options.scope!;
+    expect([...scope.virtualServers]).to.deep.equal(['tcp 10.96.0.11:80']);
+    expect(scope.addresses.size).to.equal(0);
+    expect(t.engine.scopedPlans).to.equal(1);
+  });
+
+  it('after a periodic sync that finds nothing to do, the next event-driven sync is still planned by scope', async () => {
+    const t = await twoServices();
+    await t.step(SYNC);
+    expect(t.engine.sources().at(-1)).to.equal('read');
+    expect(t.engine.calls.at(-1)!.report.operations).to.deep.equal([]);
+    t.addSlice(endpoints('b', ['10.244.2.1', '10.244.2.9']));
+    await t.step(0);
+    expect(t.engine.sources().at(-1)).to.equal('record');
+    expect(t.engine.scopedPlans).to.equal(1);
+  });
+
+  it('a virtual server draining a real server is looked at again by the next event-driven sync, whatever it is for', async () => {
+    const t = await twoServices();
+    const reads = t.engine.kernelReads;
+    t.engine.kernel.connections = new Map([['tcp 10.96.0.10:80', new Map([['10.244.1.2:8080', 3]])]]);
+    t.addSlice(endpoints('a', ['10.244.1.1']));
+    await t.step(0);
+    expect(t.engine.calls.at(-1)!.report.operations.map(describeOp)).to.deep.equal([
+      '~ real server tcp 10.96.0.10:80 -> 10.244.1.2:8080 weight 1 -> 0 (graceful termination: 3 connections draining)',
+    ]);
+    // Connections gone; a change to b alone: its sync deletes a's drained real server too.
+    t.engine.kernel.connections = new Map();
+    t.addSlice(endpoints('b', ['10.244.2.1', '10.244.2.9']));
+    await t.step(0);
+    expect(t.engine.calls.at(-1)!.report.operations.map(describeOp)).to.deep.equal([
+      '+ real server tcp 10.96.0.11:80 -> 10.244.2.9:8080 masq weight 1',
+      '- real server tcp 10.96.0.10:80 -> 10.244.1.2:8080',
+    ]);
+    expect(t.engine.kernelReads, 'no full kernel read').to.equal(reads);
+    expect(t.engine.scopedPlans).to.equal(2);
   });
 
   it('a change that cancels out asks for no sync', async () => {

@@ -4,13 +4,15 @@
 // engine read the kernel (`observed` undefined) or handed it the last report's `after`.
 import type { ApplyOptions, ApplyReport, Engine, IpvsTimeoutSeconds, OperationFailure } from '../../../lib/engine/engine-api.js';
 import { emptyObservedState, type ConnectionCounts, type ObservedState } from '../../../lib/engine/observed.js';
-import type { Operation } from '../../../lib/engine/operations.js';
+import { describe, type Operation } from '../../../lib/engine/operations.js';
+import { planScoped } from '../../../lib/engine/plan-scoped.js';
+import { applyScopedOperations, quietRecord } from '../../../lib/engine/simulate-scoped.js';
 import { planChanges } from '../../../lib/engine/plan.js';
 import { KernelError } from '../../../lib/kernel/kernel-error.js';
 import { ENOENT } from '../../../native-free-netlink/core/errno.js';
 import { planCleanup } from '../../../lib/engine/plan-cleanup.js';
 import { applyOperationsToState } from '../../../lib/engine/simulate.js';
-import { virtualServerKey } from '../../../lib/state/canonical.js';
+import { canonicalState, virtualServerKey } from '../../../lib/state/canonical.js';
 import type { State, VirtualServer } from '../../../lib/state/types.js';
 
 export interface ApplyCall {
@@ -23,6 +25,8 @@ export class SimulatedEngine implements Engine {
   kernel: ObservedState;
   readonly calls: ApplyCall[] = [];
   kernelReads = 0;
+  /** Applies planned by scope (plan-scoped.ts). */
+  scopedPlans = 0;
   /** readConnections calls, with the virtual server keys each asked for. */
   readonly connectionReads: string[][] = [];
   /** The next non-dry-run apply fails on its first operation with this error (then it is cleared). */
@@ -41,7 +45,9 @@ export class SimulatedEngine implements Engine {
 
   async observe(): Promise<ObservedState> {
     this.kernelReads++;
-    return structuredClone(this.kernel);
+    // A kernel read lists set members in hash order: not known to be sorted (ObservedState.sorted).
+    const { sorted: _notKnown, ...read } = structuredClone(this.kernel);
+    return read;
   }
 
   /** The kernel's counts for those virtual servers only (as one GET_DEST dump each would read them). */
@@ -63,18 +69,28 @@ export class SimulatedEngine implements Engine {
     if (this.gate) await this.gate;
     const readKernel = options.observed === undefined;
     const observed = options.observed ?? (await this.observe());
-    const operations = planChanges(desired, observed, { gracefulTermination: options.gracefulTermination, neverDelete: options.neverDelete });
+    const planOptions = { gracefulTermination: options.gracefulTermination, neverDelete: options.neverDelete };
+    const full = planChanges(desired, observed, planOptions);
+    // As the kernel engine: a scoped plan when the loop gives a scope and it can say enough. Every scoped plan
+    // is checked against the full one here, so each sync-loop test also checks the loop's scopes.
+    const scoped = options.scope && options.observed ? planScoped(desired, options.observed, options.scope, planOptions) : undefined;
+    if (scoped) this.scopedPlans++;
+    if (scoped && JSON.stringify(scoped.map(describe).sort()) !== JSON.stringify(full.map(describe).sort())) {
+      throw new Error(`scoped plan differs from the full plan:\n${scoped.map(describe).join('\n')}\n--- full:\n${full.map(describe).join('\n')}`);
+    }
+    const operations = scoped ?? full;
     const base = { operations, messagesSent: 0, iptablesRestores: 0, readKernel };
     let report: ApplyReport;
     if (options.dryRun || operations.length === 0) {
-      report = { ...base, applied: 0, failures: [], after: observed };
+      // As the kernel engine: a record after a kernel read is made sorted (usable by the next scoped plan).
+      report = { ...base, applied: 0, failures: [], after: !options.dryRun && !observed.sorted ? quietRecord(observed, canonicalState(desired)) : observed };
     } else {
       const error = this.failNext ?? this.failAlways;
       this.failNext = undefined;
       if (error) {
         report = { ...base, applied: 0, failures: [{ operation: operations[0]!, error }], after: await this.observe() };
       } else {
-        report = this.run(operations, observed, base);
+        report = this.run(operations, observed, base, scoped ? desired : undefined);
       }
     }
     if (!options.dryRun) this.calls.push({ desired, options, report });
@@ -82,7 +98,7 @@ export class SimulatedEngine implements Engine {
   }
 
   /** Applies to the kernel op by op, as the executor would; the first refusal ends the run. */
-  private run(operations: Operation[], observed: ObservedState, base: Omit<ApplyReport, 'applied' | 'failures' | 'after'>): ApplyReport {
+  private run(operations: Operation[], observed: ObservedState, base: Omit<ApplyReport, 'applied' | 'failures' | 'after'>, scopedDesired?: State): ApplyReport {
     let applied = 0;
     const failures: OperationFailure[] = [];
     for (const op of operations) {
@@ -97,7 +113,9 @@ export class SimulatedEngine implements Engine {
         break;
       }
     }
-    const after = failures.length === 0 ? applyOperationsToState(observed, operations) : structuredClone(this.kernel);
+    const after = failures.length > 0
+      ? structuredClone(this.kernel)
+      : (scopedDesired && applyScopedOperations(observed, operations, scopedDesired)) ?? applyOperationsToState(observed, operations);
     return { ...base, applied, failures, after };
   }
 

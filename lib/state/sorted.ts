@@ -1,0 +1,43 @@
+// Binary search over sorted arrays: the desired state and the engine's record keep their lists sorted
+// (canonical.ts), so one changed Service finds its objects in them without a Map of all 10,000.
+
+/** The index of `x` in `list` (sorted by `cmp`), or -(insertion point) - 1 when absent. */
+export function sortedIndex<T, K>(list: readonly T[], x: K, cmp: (item: T, x: K) => number): number {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = cmp(list[mid]!, x);
+    if (c === 0) return mid;
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -lo - 1;
+}
+
+/** The item of `list` equal to `x` under `cmp`, if any. */
+export function findSorted<T, K>(list: readonly T[], x: K, cmp: (item: T, x: K) => number): T | undefined {
+  const i = sortedIndex(list, x, cmp);
+  return i >= 0 ? list[i] : undefined;
+}
+
+/** sort()'s default order for strings (UTF-16 code units), as a comparator. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Puts `item` in place of the one equal to `x` (inserting it when there is none), or takes that one out when
+ * `item` is undefined; `list` is changed in place. Returns the item replaced or removed.
+ */
+export function setSorted<T, K>(list: T[], x: K, item: T | undefined, cmp: (item: T, x: K) => number): T | undefined {
+  const i = sortedIndex(list, x, cmp);
+  if (i >= 0) {
+    const old = list[i];
+    if (item === undefined) list.splice(i, 1);
+    else list[i] = item;
+    return old;
+  }
+  if (item !== undefined) list.splice(-i - 1, 0, item);
+  return undefined;
+}
