@@ -52,6 +52,21 @@ describe('BoundedFrequencyRunner', () => {
     expect(runs).to.have.length(2);
   });
 
+  it('keeps the periodic run every maxInterval under a steady stream of requests (they never postpone it)', async () => {
+    const { clock, runs, runner } = setup();
+    runner.start();
+    await step(clock, 0);
+    // A request every 2 s for 70 s: kubernetes' runner would restart its 30 s timer after each of them.
+    for (let t = 2000; t <= 70_000; t += 2000) {
+      await step(clock, 2000);
+      runner.run();
+      await step(clock, 0);
+    }
+    const periodic = runs.filter((r) => r.reason === 'periodic').map((r) => r.at);
+    expect(periodic).to.deep.equal([30_000, 60_000]);
+    expect(runs.filter((r) => r.reason === 'requested')).to.have.length.greaterThan(30);
+  });
+
   it('runs a request at once when minInterval has passed', async () => {
     const { clock, runs, runner } = setup();
     runner.start();
