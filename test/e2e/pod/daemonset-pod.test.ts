@@ -112,7 +112,9 @@ describe('the chart\'s DaemonSet pod (podman) on the real kernel', function () {
   const podLogs = async (): Promise<string> => {
     const ps = await exec('podman', ['ps', '-a', '--format', '{{.Names}} {{.Status}}'], { timeout: 60_000 }).then((r) => r.stdout, (e: Error) => e.message);
     const procs = await podman.exec(containerName, ['sh', '-c', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline; echo; done'], 30_000).catch((e: Error) => e.message);
-    return `podman ps:\n${ps}\nprocesses in ${containerName}:\n${procs}\nthe pod's log:\n${await podman.logs(containerName)}`;
+    // The node's kernel state says how far the proxier got (podman logs has come back empty in the guest).
+    const kernel = `ipvsadm -Ln:\n${await runAsync('ipvsadm', ['-Ln']).catch((e: Error) => e.message)}\nsysctls: ${VS_SYSCTLS.map((p) => `${p}=${readFileSync(`/proc/sys/${p}`, 'utf8').trim()}`).join(' ')}`;
+    return `podman ps:\n${ps}\nprocesses in ${containerName}:\n${procs}\n${kernel}\nthe pod's log:\n${await podman.logs(containerName)}`;
   };
 
   /**
