@@ -165,13 +165,14 @@ describe('the chart\'s DaemonSet pod (podman) on the real kernel', function () {
       throw new Error(`cannot unload ip_vs_${scheduler} before the pod starts (a virtual server left by an earlier suite?): ${(e as Error).message}\n${run('ipvsadm', ['-Ln'])}`);
     }
     expect(loadedModules(), 'modules before the pod starts').not.to.include(`ip_vs_${scheduler}`);
-    // A node whose iptables are legacy (these values) has ip_tables loaded by its own rules, kubelet or CNI
-    // plugin. iptables-legacy cannot make the kernel load it (the tables' sockopts belong to it), and the
-    // pod, without SYS_MODULE and /lib/modules, cannot run modprobe: measured in the guest, a container with
-    // NET_ADMIN and NET_RAW got "unable to initialize table 'nat'" until the node had loaded ip_tables (the
-    // tables themselves, iptable_nat and iptable_filter, the kernel then loads on request). A fresh e2e
-    // guest has not loaded it (iptables-legacy-save lists no table without it and loads nothing).
-    run('modprobe', ['-a', 'ip_tables', 'ip6_tables']);
+    // A node whose iptables are legacy (these values) has ip_tables and its nat and filter tables loaded by
+    // its own rules, kubelet or CNI plugin. iptables-legacy cannot make the kernel load ip_tables (the
+    // tables' sockopts belong to it), and the pod, without SYS_MODULE and /lib/modules, cannot run modprobe:
+    // measured here, without it no sync of the pod completed (IPVS programmed, /healthz 503 for 5 minutes);
+    // a container with NET_ADMIN and NET_RAW got "unable to initialize table 'nat'". A fresh e2e guest has
+    // not loaded it (iptables-legacy-save lists no table without it and loads nothing). The tables are
+    // loaded too so that the node's state before the pod has them, as a legacy node's has.
+    run('modprobe', ['-a', 'ip_tables', 'iptable_nat', 'iptable_filter', 'ip6_tables']);
     network = setupNodeNetwork({ pods: PODS.map((p) => ({ name: p.name, ip: p.ip })), kubeProxySysctls: false });
     servers = await startPodServers(network.pods.map((p, i) => ({ netns: p.netns, tcpPorts: [PODS[i]!.port] })));
     nodeBefore = await nodeSnapshot();
