@@ -170,9 +170,11 @@ describe('the chart\'s DaemonSet pod (podman) on the real kernel', function () {
     // tables' sockopts belong to it), and the pod, without SYS_MODULE and /lib/modules, cannot run modprobe:
     // measured here, without it no sync of the pod completed (IPVS programmed, /healthz 503 for 5 minutes);
     // a container with NET_ADMIN and NET_RAW got "unable to initialize table 'nat'". A fresh e2e guest has
-    // not loaded it (iptables-legacy-save lists no table without it and loads nothing). The tables are
-    // loaded too so that the node's state before the pod has them, as a legacy node's has.
-    run('modprobe', ['-a', 'ip_tables', 'iptable_nat', 'iptable_filter', 'ip6_tables']);
+    // not loaded it (iptables-legacy-save lists no table without it and loads nothing). Its nat and filter
+    // tables are made too (the kernel makes a table in a namespace on first use), so that the node's state
+    // before the pod has them, as a legacy node's has.
+    run('modprobe', ['-a', 'ip_tables', 'ip6_tables']);
+    for (const table of ['nat', 'filter']) run('iptables-legacy', ['-t', table, '-S']);
     network = setupNodeNetwork({ pods: PODS.map((p) => ({ name: p.name, ip: p.ip })), kubeProxySysctls: false });
     servers = await startPodServers(network.pods.map((p, i) => ({ netns: p.netns, tcpPorts: [PODS[i]!.port] })));
     nodeBefore = await nodeSnapshot();
