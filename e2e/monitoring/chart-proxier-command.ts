@@ -1,15 +1,18 @@
 // The command line the chart's DaemonSet gives the proxier, from `helm template` output, with what the
 // kubelet would fill in ($(VAR) references, the node name from the downward API). Running the proxier with
 // exactly these flags makes the alert checks exercise the sync period, metrics address and environment the
-// chart really renders, not a copy of them.
+// chart really renders, not a copy of them. The process runs on the node itself, not in the container, so
+// IPVS_PROXIER_PROC_SYS, which points at the container's mount of the node's /proc/sys/net, is left out:
+// on the node the proxier's default, /proc/sys, is that same directory.
 import { parseAllDocuments } from 'yaml';
+import { PROC_SYS_ENV } from '../../lib/proxier/sysctls.js';
 // The kubelet's $(VAR) expansion, shared with the pod suite's translation for podman.
 import { expandEnvReferences } from '../pod/pod-manifests.js';
 
 export interface ProxierCommand {
   command: string[];
   args: string[];
-  /** The container's env (name -> value), after the downward API. */
+  /** The container's env (name -> value), after the downward API; without PROC_SYS_ENV (see the top). */
   env: Record<string, string>;
   /** --metrics-bind-address as rendered. */
   metricsBindAddress: string;
@@ -48,6 +51,7 @@ export function proxierCommandFromManifests(manifests: string, nodeName: string)
     else throw new Error(`container ${container.name}: env ${v.name}: only value and fieldRef spec.nodeName are supported here`);
     values.set(v.name, env[v.name]!);
   }
+  delete env[PROC_SYS_ENV];
   const args = (container.args ?? []).map((a) => expandEnvReferences(String(a), values));
   const flag = (name: string): string => {
     const prefix = `--${name}=`;

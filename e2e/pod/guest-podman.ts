@@ -81,13 +81,14 @@ export class GuestPodman {
 
   /**
    * Plays the pod (see the top of this file for the device-filter step, and forPodman for what podman
-   * 4.3 needs changed in a pod spec) and returns those changes.
+   * 4.3 needs changed in a pod spec) and returns those changes. configMapFiles: YAML files of the
+   * ConfigMaps the pod's configMap volumes name (what the API server would hold).
    */
-  async play(manifest: PodManifest): Promise<string[]> {
+  async play(manifest: PodManifest, configMapFiles: readonly string[] = []): Promise<string[]> {
     const { pod, changed } = forPodman(manifest);
     const file = join(tmpdir(), `${pod.metadata.name}.pod.yaml`);
     await writeFile(file, stringify(pod));
-    await tool(['podman', 'kube', 'play', '--start=false', file], 300_000);
+    await tool(['podman', 'kube', 'play', '--start=false', ...configMapFiles.flatMap((f) => ['--configmap', f]), file], 300_000);
     const cgroup = (await tool(['podman', 'pod', 'inspect', '--format', '{{.CgroupPath}}', pod.metadata.name])).trim();
     if (!cgroup) throw new Error(`pod ${pod.metadata.name}: podman reports no cgroup path`);
     await detachDeviceFilters(`/sys/fs/cgroup${cgroup}`);

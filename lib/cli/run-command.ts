@@ -21,7 +21,7 @@ import { createProxierMetrics, type ProxierMetrics } from '../metrics/proxier-me
 import { DUMMY_INTERFACE } from '../proxier/desired-state.js';
 import { nodeAddresses, nodeFamilies, nodeInternalIPs, osInterfaceAddresses, type InterfaceAddress } from '../proxier/node-addresses.js';
 import { Proxier, type NodeFacts } from '../proxier/proxier.js';
-import { applySysctls, procSysIo, proxierSysctls, type SysctlIo } from '../proxier/sysctls.js';
+import { applySysctls, procSysIo, procSysRoot, proxierSysctls, type SysctlIo } from '../proxier/sysctls.js';
 import { systemClock, type Clock } from '../sync/clock.js';
 import { formatDuration } from './duration.js';
 import { FlagError, parseProxierFlags, type BindAddress, type ConfigFileReport, type ProxierFlags } from './flags.js';
@@ -58,7 +58,7 @@ function defaultDependencies(): RunDependencies {
     clock: systemClock(),
     hostname,
     interfaceAddresses: () => osInterfaceAddresses(),
-    sysctls: procSysIo(),
+    sysctls: procSysIo(procSysRoot(process.env)),
     kernelRelease: release(),
     env: process.env,
     signals: process,

@@ -1,5 +1,5 @@
 // The kernel settings kube-proxy's IPVS mode needs (pkg/proxy/ipvs/proxier.go NewProxier), written once at
-// start through /proc/sys. The list is a pure function of the flags and the kernel release; applying it
+// start through /proc/sys (or where IPVS_PROXIER_PROC_SYS says the node's /proc/sys is mounted). The list is a pure function of the flags and the kernel release; applying it
 // writes only values that differ and reports each change, so the log says what we changed on the node.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,8 +28,9 @@ export class SysctlError extends Error {
     readonly operation: 'read' | 'write',
     readonly code: string,
     detail: string,
+    root = '/proc/sys',
   ) {
-    super(`sysctl ${operation} /proc/sys/${path}: ${detail}`);
+    super(`sysctl ${operation} ${join(root, path)}: ${detail}`);
     this.name = 'SysctlError';
   }
 }
@@ -68,15 +69,27 @@ export async function applySysctls(settings: readonly SysctlSetting[], io: Sysct
   return changes;
 }
 
+export const PROC_SYS_ENV = 'IPVS_PROXIER_PROC_SYS';
+
+/**
+ * Where the node's /proc/sys is: IPVS_PROXIER_PROC_SYS when set, else /proc/sys. A container that is not
+ * privileged gets its own /proc/sys read-only (the runtime mounts it so); the chart mounts the node's
+ * /proc/sys/net writable at /host/proc/sys/net instead and points this variable at /host/proc/sys. On a
+ * host-network pod both show the node's network namespace: net.* sysctls are looked up per namespace.
+ */
+export function procSysRoot(env: NodeJS.ProcessEnv): string {
+  return env[PROC_SYS_ENV] || '/proc/sys';
+}
+
 export function procSysIo(root = '/proc/sys'): SysctlIo {
   const fail = (path: string, operation: 'read' | 'write', err: unknown): SysctlError => {
     const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
     const hint = code === 'ENOENT' && path.startsWith('net/ipv4/vs/')
       ? 'ENOENT (the ip_vs module is not loaded)'
       : code === 'EROFS' || code === 'EACCES' || code === 'EPERM'
-        ? `${code} (/proc/sys is read-only here: run privileged, as the chart does)`
+        ? `${code} (read-only here: a container's own /proc/sys is; mount the node's /proc/sys/net writable and set ${PROC_SYS_ENV} to the /proc/sys it is under, as the chart does)`
         : code;
-    return new SysctlError(path, operation, code, hint);
+    return new SysctlError(path, operation, code, hint, root);
   };
   return {
     async read(path) {

@@ -27,6 +27,8 @@ import { parseProxierFlags } from '../../lib/cli/flags.js';
 
 const MONITORING_VALUES = join(CHART_TESTS, 'values-monitoring.yaml');
 const FULLNAME = 'release-name-ipvs-proxier';
+// The container's securityContext with default values (values.yaml `privileged` says why each part).
+const LEAST_PRIVILEGE = { privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] } };
 
 function container(objects: K8sObject[]) {
   const ds = only(objects, 'DaemonSet');
@@ -161,7 +163,7 @@ describe('charts/ipvs-proxier (rendered by Helm 4)', function () {
       expect(c.env).to.deep.include({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
     });
 
-    it('runs on the host network, privileged, node-critical, on every Linux node whatever its taints', function () {
+    it('runs on the host network, not privileged (NET_ADMIN only), node-critical, on every Linux node whatever its taints', function () {
       const ds = only(objects, 'DaemonSet');
       const pod = ds.spec.template.spec;
       expect(pod.hostNetwork).to.equal(true);
@@ -171,7 +173,7 @@ describe('charts/ipvs-proxier (rendered by Helm 4)', function () {
       expect(pod.nodeSelector).to.deep.equal({ 'kubernetes.io/os': 'linux' });
       expect(pod.serviceAccountName).to.equal(FULLNAME);
       expect(pod.initContainers).to.equal(undefined);
-      expect(container(objects).securityContext).to.deep.equal({ privileged: true });
+      expect(container(objects).securityContext).to.deep.equal(LEAST_PRIVILEGE);
       expect(ds.spec.updateStrategy).to.deep.equal({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } });
     });
 
@@ -190,14 +192,15 @@ describe('charts/ipvs-proxier (rendered by Helm 4)', function () {
       expect(c.ports).to.deep.equal([{ name: 'healthz', containerPort: 10256, protocol: 'TCP' }]);
     });
 
-    it('mounts /lib/modules read-only and /run/xtables.lock (FileOrCreate) from the host', function () {
+    it("mounts the node's /proc/sys/net writable for the sysctls (IPVS_PROXIER_PROC_SYS) and /run/xtables.lock (FileOrCreate); no /lib/modules", function () {
       const ds = only(objects, 'DaemonSet');
       expect(ds.spec.template.spec.volumes).to.deep.equal([
-        { name: 'lib-modules', hostPath: { path: '/lib/modules' } },
+        { name: 'proc-sys-net', hostPath: { path: '/proc/sys/net', type: 'Directory' } },
         { name: 'xtables-lock', hostPath: { path: '/run/xtables.lock', type: 'FileOrCreate' } },
       ]);
+      expect(container(objects).env).to.deep.include({ name: 'IPVS_PROXIER_PROC_SYS', value: '/host/proc/sys' });
       expect(container(objects).volumeMounts).to.deep.equal([
-        { name: 'lib-modules', mountPath: '/lib/modules', readOnly: true },
+        { name: 'proc-sys-net', mountPath: '/host/proc/sys/net' },
         { name: 'xtables-lock', mountPath: '/run/xtables.lock' },
       ]);
     });
@@ -225,6 +228,33 @@ describe('charts/ipvs-proxier (rendered by Helm 4)', function () {
 
     it('passes yamllint', function () {
       yamllint(text);
+    });
+  });
+
+  describe('privileges from values', function () {
+    const securityContexts = (values: object): { daemonSet: unknown; cleanup: unknown } => {
+      const cleanup = JSON.parse(renderNotes(values).match(/--overrides='([^']+)'/)![1]!) as { spec: { containers: Array<{ securityContext: unknown }> } };
+      return { daemonSet: container(parseManifests(render(values))).securityContext, cleanup: cleanup.spec.containers[0]!.securityContext };
+    };
+    const capabilities = (add: string[]) => ({ ...LEAST_PRIVILEGE, capabilities: { drop: ['ALL'], add } });
+
+    it('adds NET_RAW for the legacy iptables backend (its raw socket), and nothing for nft', function () {
+      const legacy = securityContexts({ extraEnv: [{ name: 'IPVS_PROXIER_IPTABLES', value: 'legacy' }] });
+      expect(legacy.daemonSet).to.deep.equal(capabilities(['NET_ADMIN', 'NET_RAW']));
+      expect(legacy.cleanup, 'the cleanup pod of NOTES.txt').to.deep.equal(legacy.daemonSet);
+      expect(securityContexts({ extraEnv: [{ name: 'IPVS_PROXIER_IPTABLES', value: 'nft' }] }).daemonSet).to.deep.equal(LEAST_PRIVILEGE);
+    });
+
+    it('adds extraCapabilities once each', function () {
+      const extra = securityContexts({ extraCapabilities: ['SYS_MODULE', 'NET_ADMIN'] });
+      expect(extra.daemonSet).to.deep.equal(capabilities(['NET_ADMIN', 'SYS_MODULE']));
+      expect(extra.cleanup).to.deep.equal(extra.daemonSet);
+    });
+
+    it('runs privileged, as before, with privileged: true (the cleanup pod too)', function () {
+      const privileged = securityContexts({ privileged: true, extraCapabilities: ['SYS_MODULE'] });
+      expect(privileged.daemonSet).to.deep.equal({ privileged: true });
+      expect(privileged.cleanup).to.deep.equal({ privileged: true });
     });
   });
 
@@ -556,13 +586,13 @@ describe('charts/ipvs-proxier (rendered by Helm 4)', function () {
       expect(notes).to.contain('kubectl -n default rollout status daemonset/release-name-ipvs-proxier');
       expect(notes).to.contain('helm -n default uninstall release-name');
       expect(notes).to.contain('ipvs-proxier --cleanup');
-      // The cleanup pod spec in the example command is valid JSON that runs --cleanup privileged on the host network.
+      // The cleanup pod spec in the example command is valid JSON that runs --cleanup on the host network, as little privileged as the DaemonSet.
       const overrides = notes.match(/--overrides='([^']+)'/)?.[1];
       expect(overrides, 'cleanup example').to.be.a('string');
       const pod = JSON.parse(overrides!);
       expect(pod.spec.hostNetwork).to.equal(true);
       expect(pod.spec.containers[0].command).to.deep.equal(['ipvs-proxier', '--cleanup']);
-      expect(pod.spec.containers[0].securityContext).to.deep.equal({ privileged: true });
+      expect(pod.spec.containers[0].securityContext).to.deep.equal(LEAST_PRIVILEGE);
     });
 
     it('warns when the API server is only reachable through a ClusterIP', function () {

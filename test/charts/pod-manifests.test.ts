@@ -31,7 +31,7 @@ describe('pod suite manifests (from the chart rendered by real Helm)', function 
     expect(() => podFromDaemonSet('kind: ConfigMap\nmetadata: {name: x}\n', 'n')).to.throw('expected one DaemonSet in the rendered chart, found 0');
   });
 
-  it("turns NOTES.txt's cleanup command into the Pod kubectl run creates: privileged, host network, --cleanup, on the node", function () {
+  it("turns NOTES.txt's cleanup command into the Pod kubectl run creates: NET_ADMIN only, host network, --cleanup, on the node", function () {
     const pod = cleanupPodFromNotes(renderNotes(values), 'node-1');
     expect(pod.metadata.name).to.equal('ipvs-proxier-cleanup');
     expect(pod.spec.nodeName).to.equal('node-1');
@@ -40,8 +40,8 @@ describe('pod suite manifests (from the chart rendered by real Helm)', function 
     const c = pod.spec.containers[0]!;
     expect(c.image).to.equal('localhost/ipvs-proxier:test');
     expect(c.command).to.deep.equal(['ipvs-proxier', '--cleanup']);
-    expect(c.securityContext).to.deep.equal({ privileged: true });
-    expect((c.volumeMounts as Array<{ mountPath: string }>).map((m) => m.mountPath)).to.deep.equal(['/lib/modules', '/run/xtables.lock']);
+    expect(c.securityContext).to.deep.equal({ privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] } });
+    expect((c.volumeMounts as Array<{ mountPath: string }>).map((m) => m.mountPath)).to.deep.equal(['/run/xtables.lock']);
   });
 
   it("gives the cleanup pod the DaemonSet's extraEnv (the iptables backend to clean), and no env when there is none", function () {
@@ -76,9 +76,10 @@ describe('pod suite manifests (from the chart rendered by real Helm)', function 
       `spec.containers[0].args[${at}] "--hostname-override=$(NODE_NAME)" expanded to "--hostname-override=node-1"`,
     ]);
     expect(ports, 'the template declares its ports').to.be.an('array').that.is.not.empty;
-    expect(env).to.deep.equal([{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }]);
+    const [nodeName, ...otherEnv] = env as unknown[];
+    expect(nodeName).to.deep.equal({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
     const expandedArgs = args!.map((a, i) => (i === at ? '--hostname-override=node-1' : a));
-    expect(played.spec.containers[0]).to.deep.equal({ ...rest, args: expandedArgs, env: [{ name: 'NODE_NAME', value: 'node-1' }] });
+    expect(played.spec.containers[0]).to.deep.equal({ ...rest, args: expandedArgs, env: [{ name: 'NODE_NAME', value: 'node-1' }, ...otherEnv] });
     expect({ ...played.spec, containers: [] }).to.deep.equal({ ...pod.spec, containers: [] });
     const bridged = { ...pod, spec: { ...pod.spec, hostNetwork: false, containers: [{ ...rest, args: expandedArgs } as typeof pod.spec.containers[0]] } };
     expect(forPodman(bridged)).to.deep.equal({ pod: bridged, changed: [] });

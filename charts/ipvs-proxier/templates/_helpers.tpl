@@ -210,3 +210,36 @@ severity: {{ required (printf "prometheusRule.alerts: %s needs a severity" .name
 runbook_url: {{ printf "%s#%s" (trimSuffix "/" .) (lower $.name) | quote }}
 {{- end }}
 {{- end }}
+
+{{/*
+The capabilities the proxier's container gets when it is not privileged (measured in the pod suite,
+test/e2e/pod/daemonset-pod.test.ts): NET_ADMIN always (IPVS, ipsets, nf_tables, the kube-ipvs0 link and
+its addresses), NET_RAW when extraEnv picks the legacy iptables backend (iptables-legacy reads and writes
+its tables over a raw socket; iptables-nft needs none), then extraCapabilities.
+*/}}
+{{- define "ipvs-proxier.capabilities" -}}
+{{- $caps := list "NET_ADMIN" }}
+{{- range .Values.extraEnv }}
+{{- if and (eq (toString .name) "IPVS_PROXIER_IPTABLES") (eq (toString .value) "legacy") }}
+{{- $caps = append $caps "NET_RAW" }}
+{{- end }}
+{{- end }}
+{{- concat $caps (.Values.extraCapabilities | default list) | uniq | toJson }}
+{{- end }}
+
+{{/*
+The securityContext of the proxier and of NOTES.txt's cleanup pod: privileged only when
+.Values.privileged, else every capability dropped but ipvs-proxier.capabilities, and no way to gain more
+(no setuid binary or file capability is needed).
+*/}}
+{{- define "ipvs-proxier.securityContext" -}}
+{{- if .Values.privileged -}}
+privileged: true
+{{- else -}}
+privileged: false
+allowPrivilegeEscalation: false
+capabilities:
+  drop: ["ALL"]
+  add: {{ include "ipvs-proxier.capabilities" . }}
+{{- end }}
+{{- end }}

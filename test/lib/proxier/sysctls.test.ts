@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { applySysctls, kernelVersion, procSysIo, proxierSysctls, SysctlError, type SysctlIo } from '../../../lib/proxier/sysctls.js';
+import { applySysctls, kernelVersion, procSysIo, procSysRoot, proxierSysctls, SysctlError, type SysctlIo } from '../../../lib/proxier/sysctls.js';
 
 function memoryIo(values: Record<string, string>): SysctlIo & { writes: string[] } {
   const writes: string[] = [];
@@ -57,9 +57,15 @@ describe('sysctls', () => {
       expect(await readFile(file, 'utf8')).to.equal('1\n');
       const err = await applySysctls([{ path: 'net/ipv4/vs/conntrack', value: '1', why: '' }], io).then(() => undefined, (e: unknown) => e);
       expect(err).to.be.instanceOf(SysctlError);
-      expect((err as SysctlError).message).to.equal('sysctl read /proc/sys/net/ipv4/vs/conntrack: ENOENT (the ip_vs module is not loaded)');
+      expect((err as SysctlError).message).to.equal(`sysctl read ${root}/net/ipv4/vs/conntrack: ENOENT (the ip_vs module is not loaded)`);
     } finally {
       await rm(root, { recursive: true, force: true });
     }
+  });
+
+  it("finds the node's /proc/sys where IPVS_PROXIER_PROC_SYS says (the chart's mount), else at /proc/sys", () => {
+    expect(procSysRoot({ IPVS_PROXIER_PROC_SYS: '/host/proc/sys' })).to.equal('/host/proc/sys');
+    expect(procSysRoot({ IPVS_PROXIER_PROC_SYS: '' })).to.equal('/proc/sys');
+    expect(procSysRoot({})).to.equal('/proc/sys');
   });
 });
