@@ -211,13 +211,15 @@ export class Proxier {
       });
       this.countOperations(report);
       this.logWarnings(report.warnings ?? []);
+      // Drift is counted where it was found, even if the repair then fails: a change made behind our back
+      // while this sync read the kernel (kube-ipvs0 deleted between the link and address dumps) fails the
+      // apply, and the sync after the failure has no record left to tell drift from our own changes.
+      const drift = expected ? driftByKind(report.operations, expected) : new Map();
+      for (const [kind, count] of drift) metrics.driftRepairedTotal.inc({ kind }, count);
+      if (drift.size > 0) log.warn('repaired kernel state changed by someone else', { drift: Object.fromEntries(drift), failed: report.failures.length > 0 });
       if (report.failures.length > 0) throw this.failure(report);
       this.record = report.after;
       this.draining = drainingVirtualServers(report.after, observed && scope ? [...scope.virtualServers] : undefined);
-
-      const drift = expected ? driftByKind(report.operations, expected) : new Map();
-      for (const [kind, count] of drift) metrics.driftRepairedTotal.inc({ kind }, count);
-      if (drift.size > 0) log.warn('repaired kernel state changed by someone else', { drift: Object.fromEntries(drift) });
 
       const done = clock.now();
       this.o.health.updated(start);

@@ -235,6 +235,16 @@ describe('Proxier sync loop', () => {
     expect(t.entries.some((e) => e.level === 'warn' && e.message.includes('repaired'))).to.equal(true);
   });
 
+  it('a periodic sync counts the drift it found even when its repair fails (the sync after has no record to tell)', async () => {
+    const t = await twoServices();
+    t.engine.kernel.virtualServers = t.engine.kernel.virtualServers.filter((v) => v.address !== '10.96.0.10');
+    t.engine.failNext = new Error('EEXIST');
+    await t.step(SYNC);
+    expect(t.engine.calls.at(-1)!.report.failures).to.have.length(1);
+    expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'vs-add' })).to.equal(1);
+    expect(await metricValue(t.metrics, 'ipvs_proxier_sync_errors_total')).to.equal(1);
+  });
+
   it('a periodic sync that also carries queued changes counts only the drift', async () => {
     const t = await twoServices({ minSyncPeriodMs: SYNC });
     // A queued change that the min sync period holds back until the periodic run...
