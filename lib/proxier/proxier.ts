@@ -90,6 +90,12 @@ export class Proxier {
   private readonly runner: BoundedFrequencyRunner;
   /** The engine's record of the kernel after our last successful apply; undefined = read the kernel. */
   private record: ObservedState | undefined;
+  /**
+   * After a failed sync, the record of the last successful one: what the kernel-reading syncs that follow
+   * count drift against (a change behind our back can race a sync's kernel read and fail it: `ipvsadm -C`
+   * between the service and destination dumps; its repair by the retry is drift all the same).
+   */
+  private driftBase: ObservedState | undefined;
   /** Change trigger times waiting for a successful sync (network programming latency). */
   private triggerTimes = new Map<string, number>();
   private readonly startedAt: number;
@@ -196,13 +202,18 @@ export class Proxier {
       // Planned by scope: the changed Services' objects, and virtual servers still draining real servers.
       const scope = record && desired.scope ? withDraining(desired.scope, this.draining) : undefined;
       const observed = record && graceful ? await this.withConnections(desired.state, record, scope) : record;
-      // A periodic sync separates drift from our own queued changes: plan those against our record first
-      // (a dry run: no kernel I/O), and count whatever else the kernel read makes the planner do.
-      const expected = reason === 'periodic' && this.record
-        ? (await engine.apply(desired.state, { dryRun: true, observed: this.record, gracefulTermination: graceful, neverDelete: this.neverDelete })).operations
+      // A sync that reads the kernel separates drift from our own queued changes: plan those against the
+      // record of our last successful apply first (a dry run: no kernel I/O), and count whatever else the
+      // kernel read makes the planner do. The first sync has no record: everything it does is adoption.
+      const base = observed ? undefined : this.record ?? this.driftBase;
+      const expected = base
+        ? (await engine.apply(desired.state, { dryRun: true, observed: base, gracefulTermination: graceful, neverDelete: this.neverDelete })).operations
         : undefined;
 
-      this.record = undefined; // until this apply is known to have succeeded
+      // Until this apply is known to have succeeded; the last good record stays the drift base (it shares
+      // its objects with the desired state, so holding it through the read costs little).
+      this.driftBase = this.record ?? this.driftBase;
+      this.record = undefined;
       const report = await engine.apply(desired.state, {
         ...(observed ? { observed } : {}),
         ...(observed && scope ? { scope } : {}),
@@ -211,15 +222,14 @@ export class Proxier {
       });
       this.countOperations(report);
       this.logWarnings(report.warnings ?? []);
-      // Drift is counted where it was found, even if the repair then fails: a change made behind our back
-      // while this sync read the kernel (kube-ipvs0 deleted between the link and address dumps) fails the
-      // apply, and the sync after the failure has no record left to tell drift from our own changes.
-      const drift = expected ? driftByKind(report.operations, expected) : new Map();
-      for (const [kind, count] of drift) metrics.driftRepairedTotal.inc({ kind }, count);
-      if (drift.size > 0) log.warn('repaired kernel state changed by someone else', { drift: Object.fromEntries(drift), failed: report.failures.length > 0 });
       if (report.failures.length > 0) throw this.failure(report);
       this.record = report.after;
+      this.driftBase = undefined;
       this.draining = drainingVirtualServers(report.after, observed && scope ? [...scope.virtualServers] : undefined);
+
+      const drift = expected ? driftByKind(report.operations, expected) : new Map();
+      for (const [kind, count] of drift) metrics.driftRepairedTotal.inc({ kind }, count);
+      if (drift.size > 0) log.warn('repaired kernel state changed by someone else', { drift: Object.fromEntries(drift) });
 
       const done = clock.now();
       this.o.health.updated(start);

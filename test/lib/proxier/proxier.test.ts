@@ -235,14 +235,21 @@ describe('Proxier sync loop', () => {
     expect(t.entries.some((e) => e.level === 'warn' && e.message.includes('repaired'))).to.equal(true);
   });
 
-  it('a periodic sync counts the drift it found even when its repair fails (the sync after has no record to tell)', async () => {
+  it('drift whose repair fails is counted once, by the sync that repairs it, and a change queued meanwhile is not drift', async () => {
     const t = await twoServices();
     t.engine.kernel.virtualServers = t.engine.kernel.virtualServers.filter((v) => v.address !== '10.96.0.10');
     t.engine.failNext = new Error('EEXIST');
     await t.step(SYNC);
     expect(t.engine.calls.at(-1)!.report.failures).to.have.length(1);
+    expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'vs-add' })).to.equal(undefined);
+    // Our own change, queued while the kernel is not known: planned by the retry, not counted.
+    t.addService(web('c', '10.96.0.12'));
+    await t.step(SYNC);
+    expect(t.engine.calls.at(-1)!.report.failures).to.have.length(0);
+    expect(realServers(t.engine, 'tcp 10.96.0.10:80')).to.deep.equal(['10.244.1.1:8080', '10.244.1.2:8080']);
+    expect(t.engine.kernel.virtualServers.map((v) => v.address)).to.include('10.96.0.12');
     expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'vs-add' })).to.equal(1);
-    expect(await metricValue(t.metrics, 'ipvs_proxier_sync_errors_total')).to.equal(1);
+    expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'rs-add' })).to.equal(2);
   });
 
   it('a periodic sync that also carries queued changes counts only the drift', async () => {
