@@ -14,17 +14,8 @@ export interface Change {
   podIps: readonly string[];
 }
 
-/** mulberry32: a small seeded generator of floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the property tests' generator of floats in [0, 1): the same seed, the same changes. */
+export { prng as seededRandom } from '../../../test/native-free-netlink/ipvs/helpers.js';
 
 /** When change `seq` is due, `rate` changes per second from `startMs` on (an open loop: lateness is not made up by spacing). */
 export function dueAt(startMs: number, seq: number, rate: number): number {

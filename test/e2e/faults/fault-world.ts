@@ -10,7 +10,7 @@ import {
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import type { ProxierMetrics } from '../../../lib/metrics/proxier-metrics.js';
-import { metricSum } from '../proxier/harness.js';
+import { metricSum, readySlice } from '../proxier/harness.js';
 
 export const PODS = [
   { name: 'httpd-a', ip: '10.244.1.2' },
@@ -43,15 +43,8 @@ export function service(s: Svc) {
   };
 }
 
-export function slice(s: Svc, ips: readonly string[]) {
-  return {
-    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
-    metadata: { name: `${s.name}-abc`, namespace: 'default', labels: { 'kubernetes.io/service-name': s.name } },
-    addressType: 'IPv4',
-    ports: [{ name: 'http', port: s.targetPort, protocol: 'TCP' }],
-    endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true }, nodeName: 'node-1' })),
-  };
-}
+/** The Service's one EndpointSlice: every IP ready on node-1 (shared with the proxier suites). */
+export const slice = readySlice;
 
 export interface FaultWorld {
   api: ApiServer;

@@ -46,6 +46,17 @@ export async function startProxier(
   return { exit, signals, healthz, metrics: metrics! };
 }
 
+/** A Service's one EndpointSlice (`<name>-abc`, port `http`/TCP): every IP ready on node-1. */
+export function readySlice(s: { name: string; targetPort: number }, ips: readonly string[]) {
+  return {
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+    metadata: { name: `${s.name}-abc`, namespace: 'default', labels: { 'kubernetes.io/service-name': s.name } },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: s.targetPort, protocol: 'TCP' }],
+    endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true }, nodeName: 'node-1' })),
+  };
+}
+
 export async function eventually(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {

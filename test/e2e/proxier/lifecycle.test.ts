@@ -15,7 +15,7 @@ import {
   type NodeNetwork, type PodServers,
 } from '../../../e2e/traffic/index.js';
 import { runProxier } from '../../../lib/cli/run-command.js';
-import { eventually, metricSum, startProxier, type Running } from './harness.js';
+import { eventually, metricSum, readySlice, startProxier, type Running } from './harness.js';
 
 const PODS = [
   { name: 'httpd-a', ip: '10.244.1.2' },
@@ -43,16 +43,6 @@ function service(s: Svc) {
       type: 'NodePort', clusterIP: s.clusterIP, selector: { app: s.name },
       ports: [{ name: 'http', port: s.port, targetPort: s.targetPort, nodePort: s.nodePort }],
     },
-  };
-}
-
-function slice(s: Svc, ips: string[]) {
-  return {
-    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
-    metadata: { name: `${s.name}-abc`, namespace: 'default', labels: { 'kubernetes.io/service-name': s.name } },
-    addressType: 'IPv4',
-    ports: [{ name: 'http', port: s.targetPort, protocol: 'TCP' }],
-    endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true }, nodeName: 'node-1' })),
   };
 }
 
@@ -145,9 +135,9 @@ describe('proxier on a real kernel: restart under traffic, Service deletion, end
       status: { addresses: [{ type: 'InternalIP', address: NODE_IP }] },
     });
     api.registry.create(SERVICES, service(HTTPD));
-    api.registry.create(ENDPOINT_SLICES, slice(HTTPD, PODS.map((p) => p.ip)));
+    api.registry.create(ENDPOINT_SLICES, readySlice(HTTPD, PODS.map((p) => p.ip)));
     api.registry.create(SERVICES, service(DOOMED));
-    api.registry.create(ENDPOINT_SLICES, slice(DOOMED, ['10.244.1.2', '10.244.1.3']));
+    api.registry.create(ENDPOINT_SLICES, readySlice(DOOMED, ['10.244.1.2', '10.244.1.3']));
     proxier = await startProxier(master, SYNC_PERIOD_S);
     showIpvs('after the first sync');
   });
@@ -216,7 +206,7 @@ describe('proxier on a real kernel: restart under traffic, Service deletion, end
     network = addPods(network, [FOURTH]);
     servers.push(await startPodServers([{ netns: FOURTH.name, tcpPorts: [80] }]));
     const four = [...PODS.map((p) => p.ip), FOURTH.ip];
-    api.registry.update(ENDPOINT_SLICES, slice(HTTPD, four), { name: 'httpd-abc', namespace: 'default' });
+    api.registry.update(ENDPOINT_SLICES, readySlice(HTTPD, four), { name: 'httpd-abc', namespace: 'default' });
     delays.set('up', await kernelFollows((save) => activeRealServers(save, HTTPD)?.length === 4, 'scale httpd to 4'));
     showIpvs('httpd scaled up to 4 endpoints');
     expect(activeRealServers(await ipvsSave(), HTTPD)).to.deep.equal(four.map((ip) => `${ip}:80`).sort());
@@ -227,7 +217,7 @@ describe('proxier on a real kernel: restart under traffic, Service deletion, end
 
   it('scales down: the removed endpoint leaves the kernel (or drains at weight 0) and gets no new connection', async function () {
     const three = ['10.244.1.3', '10.244.1.4', FOURTH.ip];
-    api.registry.update(ENDPOINT_SLICES, slice(HTTPD, three), { name: 'httpd-abc', namespace: 'default' });
+    api.registry.update(ENDPOINT_SLICES, readySlice(HTTPD, three), { name: 'httpd-abc', namespace: 'default' });
     delays.set('down', await kernelFollows((save) => activeRealServers(save, HTTPD)?.length === 3, 'scale httpd down to 3'));
     showIpvs('httpd scaled down to 3 endpoints (httpd-a removed)');
     const save = await ipvsSave();
@@ -241,7 +231,7 @@ describe('proxier on a real kernel: restart under traffic, Service deletion, end
   });
 
   it('scales to zero: the virtual servers stay without active real servers, and requests fail fast', async function () {
-    api.registry.update(ENDPOINT_SLICES, slice(HTTPD, []), { name: 'httpd-abc', namespace: 'default' });
+    api.registry.update(ENDPOINT_SLICES, readySlice(HTTPD, []), { name: 'httpd-abc', namespace: 'default' });
     delays.set('zero', await kernelFollows((save) => activeRealServers(save, HTTPD)?.length === 0, 'scale httpd to 0'));
     showIpvs('httpd scaled to 0 endpoints');
     const save = await ipvsSave();
