@@ -13,6 +13,11 @@ export interface ApplyOptions {
    * record of its last apply (`ApplyReport.after`), so a change to one Service costs no kernel reads.
    */
   observed?: ObservedState;
+  /**
+   * `observed` is a kernel read (made current with the record for what we changed while it ran:
+   * overlay-record.ts), not a record: planned in full, and reported as a read (ApplyReport.readKernel).
+   */
+  observedFromKernel?: boolean;
   /** kube-proxy's graceful termination of TCP real servers (needs connection counts: kernel reads only). */
   gracefulTermination?: boolean;
   /**
@@ -55,8 +60,12 @@ export interface ApplyReport {
 }
 
 export interface Engine {
-  /** Reads every IPVS service, ipset, the state interface's addresses and our iptables rules. */
-  observe(interfaceName: string): Promise<ObservedState>;
+  /**
+   * Reads every IPVS service, ipset, the state interface's addresses and (withIptables, default true) our
+   * iptables rules. `known`: canonical virtual servers the caller holds; one read equal to them comes back as
+   * that object (less memory, and the planner skips it).
+   */
+  observe(interfaceName: string, withIptables?: boolean, known?: readonly VirtualServer[], knownAreCanonical?: boolean): Promise<ObservedState>;
   apply(desired: State, options?: ApplyOptions): Promise<ApplyReport>;
   /**
    * The active + inactive connections of these virtual servers' real servers, read from the kernel (one

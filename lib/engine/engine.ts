@@ -93,7 +93,7 @@ export class KernelEngine implements Engine {
     // Canonical once (the proxier's and `apply -f`'s states already are, so this returns their objects):
     // the read and the planner then trust it instead of each checking 100,000 real servers again.
     const want = canonicalState(desired);
-    const readKernel = options.observed === undefined;
+    const readKernel = options.observed === undefined || options.observedFromKernel === true;
     const observed = options.observed ?? (await this.observe(want.interface?.name, want.iptables !== undefined, want.virtualServers, true));
     const operations = planCanonical(want, observed, { gracefulTermination: options.gracefulTermination, neverDelete: options.neverDelete });
     return this.run(operations, observed, readKernel, options.dryRun, want.interface?.name, want.virtualServers, want.ipsets, undefined, want);

@@ -15,7 +15,8 @@ import { sameVirtualServer } from './observe-ipvs.js';
 import type { Operation } from './operations.js';
 import { applyOperationsToState } from './simulate.js';
 
-interface Touched {
+/** The objects a plan changes, by key. */
+export interface Touched {
   virtualServers: Set<string>;
   members: Map<string, Set<string>>;
   addresses: Set<string>;
@@ -118,7 +119,11 @@ export function applyScopedOperations(observed: ObservedState, ops: readonly Ope
 }
 
 /** The objects a plan touches; undefined when it does more than this module places. */
-function touchedBy(ops: readonly Operation[]): Touched | undefined {
+/**
+ * What these operations change, as keys; undefined when one of them is not placed by key (a set or the
+ * interface created or destroyed, the ledger of sets changed).
+ */
+export function touchedBy(ops: readonly Operation[]): Touched | undefined {
   const t: Touched = { virtualServers: new Set(), members: new Map(), addresses: new Set(), ledger: false };
   for (const op of ops) {
     switch (op.kind) {

@@ -6,9 +6,12 @@
 //   changed and names what differs (a scope), and the engine plans those objects only: the work is
 //   proportional to the change, not to the 10,000 Services (the virtual servers still draining real servers
 //   are added to the scope, so graceful termination finishes without a periodic sync);
-// - the first sync, a retry after a failure, and the periodic sync (--ipvs-sync-period) read the kernel.
-//   The first one adopts what is already there (the planner claims desired objects, never re-creates
-//   them); the periodic one repairs drift (someone ran ipvsadm -d) and counts it by operation kind;
+// - the first sync and a retry after a failure read the kernel, in the sync. The first one adopts what is
+//   already there (the planner claims desired objects, never re-creates them);
+// - the periodic sync (--ipvs-sync-period) repairs drift (someone ran ipvsadm -d) and counts it by operation
+//   kind. Its kernel read runs beside the event-driven syncs (background-kernel-read.ts: seconds at 10,000
+//   Services, which changes would otherwise wait for); the sync after it plans against the read, made
+//   current with the record for what those syncs applied meanwhile;
 // - a sync that takes a real server away from a TCP virtual server reads the kernel too: graceful
 //   termination needs live connection counts.
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
@@ -22,8 +25,10 @@ import type { Logger } from '../log/logger.js';
 import type { ProxierMetrics } from '../metrics/proxier-metrics.js';
 import type { Family, State, VirtualServer } from '../state/types.js';
 import { BoundedFrequencyRunner, type RunReason } from '../sync/bounded-frequency-runner.js';
+import { BackgroundKernelRead } from './background-kernel-read.js';
 import type { Clock } from '../sync/clock.js';
 import { DesiredStateAggregate } from './desired-state-aggregate.js';
+import { DUMMY_INTERFACE } from './desired-state.js';
 import { drainableVirtualServers, drainingVirtualServers, driftByKind, withDraining } from './drift.js';
 import { neverDeleteIn } from './exclude-cidrs.js';
 import { healthCheckPorts, type HealthCheckPorts } from './health-check-ports.js';
@@ -53,6 +58,11 @@ export interface ProxierOptions {
   minSyncPeriodMs: number;
   /** After a failed sync; default 5 s, never longer than the sync period. */
   retryPeriodMs?: number;
+  /**
+   * The periodic sync's kernel read runs beside the event-driven syncs (default), or inside the sync, which
+   * changes then wait for (kube-proxy's way, and this proxier's before the churn benchmark measured it).
+   */
+  periodicReadInBackground?: boolean;
   /** kube-proxy's graceful termination of TCP real servers; default on. */
   gracefulTermination?: boolean;
   /** The proxier cannot work at all (the scheduler's kernel module is missing): the command should exit. */
@@ -96,6 +106,8 @@ export class Proxier {
    * between the service and destination dumps; its repair by the retry is drift all the same).
    */
   private driftBase: ObservedState | undefined;
+  /** The periodic kernel read in progress, or done and not yet planned against. */
+  private kernelRead: BackgroundKernelRead | undefined;
   /** Change trigger times waiting for a successful sync (network programming latency). */
   private triggerTimes = new Map<string, number>();
   private readonly startedAt: number;
@@ -155,9 +167,10 @@ export class Proxier {
     this.runner.start();
   }
 
-  /** Stops scheduling; resolves when the sync in progress (if any) has finished. */
-  stop(): Promise<void> {
-    return this.runner.stop();
+  /** Stops scheduling; resolves when the sync in progress (and a background kernel read) has finished. */
+  async stop(): Promise<void> {
+    await this.runner.stop();
+    await this.kernelRead?.done;
   }
 
   /** Settles after the sync in progress, if any (tests). */
@@ -173,11 +186,21 @@ export class Proxier {
 
   // ---- One sync ----
 
-  private async sync(reason: RunReason): Promise<void> {
+  private async sync(runReason: RunReason): Promise<void> {
     const { engine, clock, metrics, log } = this.o;
     const start = clock.now();
+    let reason = runReason;
+    if (reason === 'periodic' && this.record && (this.o.periodicReadInBackground ?? true)) {
+      // Only starts the read; this run carries the queued changes, if any, as a change-driven one would.
+      this.startKernelRead();
+      reason = 'requested';
+    }
+    // The periodic read, done: this sync plans against it (or, when it cannot be used, reads again itself).
+    const read = this.kernelRead?.settled ? this.takeKernelRead() : undefined;
+    if (read?.kind === 'unusable') reason = 'periodic';
+    const fromRead = read?.kind === 'ready' ? read.observed : undefined;
     // Asked for by changes that cancelled out before the run: the kernel already matches our record.
-    if (reason === 'requested' && this.record && !this.nodeChanged && this.services.pendingCount + this.slices.pendingCount === 0) {
+    if (reason === 'requested' && !fromRead && this.record && !this.nodeChanged && this.services.pendingCount + this.slices.pendingCount === 0) {
       this.o.health.updated(start);
       return;
     }
@@ -198,14 +221,15 @@ export class Proxier {
       this.logProblems(healthChecks ? [...desired.problems, ...healthChecks.problems] : desired.problems);
 
       const graceful = this.o.gracefulTermination ?? true;
-      const record = reason === 'requested' ? this.record : undefined;
+      const record = reason === 'requested' && !fromRead ? this.record : undefined;
       // Planned by scope: the changed Services' objects, and virtual servers still draining real servers.
       const scope = record && desired.scope ? withDraining(desired.scope, this.draining) : undefined;
-      const observed = record && graceful ? await this.withConnections(desired.state, record, scope) : record;
+      const observed = fromRead ?? (record && graceful ? await this.withConnections(desired.state, record, scope) : record);
+      const readKernel = !observed || fromRead !== undefined;
       // A sync that reads the kernel separates drift from our own queued changes: plan those against the
       // record of our last successful apply first (a dry run: no kernel I/O), and count whatever else the
       // kernel read makes the planner do. The first sync has no record: everything it does is adoption.
-      const base = observed ? undefined : this.record ?? this.driftBase;
+      const base = readKernel ? this.record ?? this.driftBase : undefined;
       const expected = base
         ? (await engine.apply(desired.state, { dryRun: true, observed: base, gracefulTermination: graceful, neverDelete: this.neverDelete })).operations
         : undefined;
@@ -216,6 +240,7 @@ export class Proxier {
       this.record = undefined;
       const report = await engine.apply(desired.state, {
         ...(observed ? { observed } : {}),
+        ...(fromRead ? { observedFromKernel: true } : {}),
         ...(observed && scope ? { scope } : {}),
         gracefulTermination: graceful,
         neverDelete: this.neverDelete,
@@ -223,6 +248,7 @@ export class Proxier {
       this.countOperations(report);
       this.logWarnings(report.warnings ?? []);
       if (report.failures.length > 0) throw this.failure(report);
+      this.kernelRead?.applied(report.operations);
       this.record = report.after;
       this.driftBase = undefined;
       this.draining = drainingVirtualServers(report.after, observed && scope ? [...scope.virtualServers] : undefined);
@@ -241,16 +267,41 @@ export class Proxier {
       this.triggerTimes.clear();
       this.setNoLocalEndpoints(desired.stats.noLocalEndpoints, facts.ipFamilies);
       log.verbose('sync done', {
-        sync: n, reason, readKernel: report.readKernel, durationMs: done - start, operations: report.operations.length,
+        sync: n, reason: fromRead ? 'periodic' : reason, readKernel: report.readKernel, durationMs: done - start, operations: report.operations.length,
         messagesSent: report.messagesSent, iptablesRestores: report.iptablesRestores, services: desired.stats.services,
         virtualServers: desired.stats.virtualServers, realServers: desired.stats.realServers,
       });
     } catch (err) {
       metrics.syncErrorsTotal.inc();
+      // What a failed sync left in the kernel is unknown: a read in progress cannot be made current.
+      this.kernelRead?.spoil('a sync failed while it ran');
       throw err;
     } finally {
       metrics.syncDuration.observe((clock.now() - start) / 1000);
     }
+  }
+
+  /** Starts the periodic kernel read beside the syncs, unless one is still running. */
+  private startKernelRead(): void {
+    if (this.kernelRead) return;
+    const { engine, log } = this.o;
+    const record = this.record!;
+    log.debug('periodic kernel read started');
+    // The record's virtual servers are the desired state's objects: an unchanged one is read back as it.
+    const read = engine.observe(record.interface?.name ?? DUMMY_INTERFACE, record.iptables !== undefined, record.virtualServers, true);
+    this.kernelRead = new BackgroundKernelRead(read, () => {
+      // The sync that plans against the read; after stop() the runner ignores it.
+      this.runner.run();
+    });
+  }
+
+  /** The settled read, taken (the next periodic run starts a new one). */
+  private takeKernelRead(): ReturnType<BackgroundKernelRead['outcome']> {
+    const read = this.kernelRead!;
+    this.kernelRead = undefined;
+    const outcome = read.outcome(this.record);
+    if (outcome.kind === 'unusable') this.o.log.verbose('periodic kernel read not usable; this sync reads the kernel again', { reason: outcome.why });
+    return outcome;
   }
 
   private async syncServiceHealth(wanted: HealthCheckPorts, facts: NodeFacts): Promise<void> {

@@ -8,34 +8,11 @@ import { planCanonical, planChanges } from '../../../lib/engine/plan.js';
 import { planScoped } from '../../../lib/engine/plan-scoped.js';
 import { applyOperationsToState } from '../../../lib/engine/simulate.js';
 import { applyScopedOperations, quietRecord } from '../../../lib/engine/simulate-scoped.js';
-import { canonicalState, virtualServerKey } from '../../../lib/state/canonical.js';
-import type { State } from '../../../lib/state/types.js';
 import { Rng } from './helpers/prng.js';
-import { randomDesired, randomObserved } from './helpers/random-states.js';
+import { nextDesired, randomDesired, randomObserved } from './helpers/random-states.js';
 import { differences } from './helpers/state-differences.js';
 
 const RUNS = 400;
-
-/** The next desired state: virtual servers kept, replaced or dropped, set members and addresses changed. */
-function nextDesired(rng: Rng, first: State): State {
-  const other = randomDesired(rng);
-  const otherVs = new Map(other.virtualServers.map((v) => [virtualServerKey(v), v]));
-  const keys = new Set([...first.virtualServers.map(virtualServerKey), ...otherVs.keys()]);
-  const firstVs = new Map(first.virtualServers.map((v) => [virtualServerKey(v), v]));
-  const virtualServers = [...keys].flatMap((k) => {
-    const r = rng.next();
-    const v = r < 0.6 ? firstVs.get(k) ?? otherVs.get(k) : r < 0.85 ? otherVs.get(k) : undefined;
-    return v ? [v] : [];
-  });
-  const ipsets = first.ipsets.map((s) => {
-    const same = other.ipsets.find((o) => o.type === s.type && o.family === s.family);
-    return { ...s, entries: rng.subset([...new Set([...s.entries, ...(same?.entries ?? [])])], 0.7) };
-  });
-  const next: State = { virtualServers, ipsets };
-  if (first.interface) next.interface = { ...first.interface, addresses: rng.subset([...new Set([...first.interface.addresses, ...(other.interface?.addresses ?? [])])], 0.7) };
-  if (first.iptables) next.iptables = first.iptables;
-  return canonicalState(next);
-}
 
 function sortedDescriptions(ops: Parameters<typeof describeOp>[0][]): string[] {
   return ops.map(describeOp).sort();

@@ -80,9 +80,14 @@ function setup(over: Partial<ProxierOptions> = {}, engine = new SimulatedEngine(
     await proxier.idle();
     await new Promise((r) => setImmediate(r));
   };
+  // The periodic run starts the kernel read beside the syncs; the sync that plans against it follows.
+  const periodic = async (): Promise<void> => {
+    await step(SYNC);
+    await step(0);
+  };
   const addService = (s: V1Service) => proxier.onServiceChange(objectKey(s), s);
   const addSlice = (s: V1EndpointSlice) => proxier.onEndpointSliceChange(objectKey(s), s);
-  return { clock, metrics, health, log, entries, fatal, proxier, engine, step, addService, addSlice };
+  return { clock, metrics, health, log, entries, fatal, proxier, engine, step, periodic, addService, addSlice };
 }
 
 /** Two Services with endpoints, synced once. */
@@ -151,7 +156,7 @@ describe('Proxier sync loop', () => {
 
   it('after a periodic sync that finds nothing to do, the next event-driven sync is still planned by scope', async () => {
     const t = await twoServices();
-    await t.step(SYNC);
+    await t.periodic();
     expect(t.engine.sources().at(-1)).to.equal('read');
     expect(t.engine.calls.at(-1)!.report.operations).to.deep.equal([]);
     t.addSlice(endpoints('b', ['10.244.2.1', '10.244.2.9']));
@@ -212,7 +217,7 @@ describe('Proxier sync loop', () => {
 
   it('the periodic sync re-reads the kernel and repairs and counts drift; event syncs do not see it', async () => {
     const t = await twoServices();
-    await t.step(SYNC);
+    await t.periodic();
     expect(t.engine.sources()).to.deep.equal(['read', 'read']);
     expect(t.engine.calls[1]!.report.operations).to.deep.equal([]);
     expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'rs-add' })).to.equal(undefined);
@@ -225,7 +230,7 @@ describe('Proxier sync loop', () => {
     expect(t.engine.sources().at(-1)).to.equal('record');
     expect(realServers(t.engine, 'tcp 10.96.0.10:80')).to.deep.equal(['10.244.1.1:8080']);
 
-    await t.step(SYNC);
+    await t.periodic();
     expect(t.engine.sources().at(-1)).to.equal('read');
     expect(t.engine.calls.at(-1)!.report.operations.map(describeOp)).to.deep.equal([
       '+ real server tcp 10.96.0.10:80 -> 10.244.1.2:8080 masq weight 1',
@@ -239,12 +244,12 @@ describe('Proxier sync loop', () => {
     const t = await twoServices();
     t.engine.kernel.virtualServers = t.engine.kernel.virtualServers.filter((v) => v.address !== '10.96.0.10');
     t.engine.failNext = new Error('EEXIST');
-    await t.step(SYNC);
+    await t.periodic();
     expect(t.engine.calls.at(-1)!.report.failures).to.have.length(1);
     expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'vs-add' })).to.equal(undefined);
     // Our own change, queued while the kernel is not known: planned by the retry, not counted.
     t.addService(web('c', '10.96.0.12'));
-    await t.step(SYNC);
+    await t.periodic();
     expect(t.engine.calls.at(-1)!.report.failures).to.have.length(0);
     expect(realServers(t.engine, 'tcp 10.96.0.10:80')).to.deep.equal(['10.244.1.1:8080', '10.244.1.2:8080']);
     expect(t.engine.kernel.virtualServers.map((v) => v.address)).to.include('10.96.0.12');
@@ -252,7 +257,7 @@ describe('Proxier sync loop', () => {
     expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'rs-add' })).to.equal(2);
   });
 
-  it('a periodic sync that also carries queued changes counts only the drift', async () => {
+  it('a periodic run that also carries queued changes: they are applied at once, and the sync after the read counts only the drift', async () => {
     const t = await twoServices({ minSyncPeriodMs: SYNC });
     // A queued change that the min sync period holds back until the periodic run...
     t.addSlice(endpoints('b', ['10.244.2.1', '10.244.2.2']));
@@ -260,11 +265,92 @@ describe('Proxier sync loop', () => {
     t.engine.kernel.virtualServers = t.engine.kernel.virtualServers.filter((v) => v.address !== '10.96.0.10');
     await t.step(SYNC);
     expect(t.engine.calls).to.have.length(2);
-    const ops = t.engine.calls[1]!.report.operations.map(describeOp);
-    expect(ops).to.include('+ real server tcp 10.96.0.11:80 -> 10.244.2.2:8080 masq weight 1');
+    expect(t.engine.sources().at(-1)).to.equal('record');
+    expect(t.engine.calls[1]!.report.operations.map(describeOp)).to.deep.equal(['+ real server tcp 10.96.0.11:80 -> 10.244.2.2:8080 masq weight 1']);
+    // The sync planned against the read, when the min sync period allows.
+    await t.step(SYNC);
+    expect(t.engine.calls).to.have.length(3);
+    expect(t.engine.sources().at(-1)).to.equal('read');
+    const ops = t.engine.calls[2]!.report.operations.map(describeOp);
     expect(ops).to.include('+ virtual server tcp 10.96.0.10:80 rr');
+    expect(ops).not.to.include('+ real server tcp 10.96.0.11:80 -> 10.244.2.2:8080 masq weight 1');
     expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'vs-add' })).to.equal(1);
     expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'rs-add' })).to.equal(2); // a's two, not b's new one
+  });
+
+  it('the periodic kernel read runs beside event-driven syncs: their changes are neither undone nor counted, drift elsewhere is repaired and counted', async () => {
+    const t = await twoServices();
+    // Drift before the read: b's only real server deleted by hand.
+    const b = t.engine.kernel.virtualServers.find((v) => v.address === '10.96.0.11')!;
+    b.realServers = [];
+    let release!: () => void;
+    t.engine.readGate = new Promise<void>((r) => (release = r));
+    const reads = t.engine.kernelReads;
+    await t.step(SYNC); // the read starts, and hangs
+    expect(t.engine.kernelReads).to.equal(reads + 1);
+    expect(t.engine.calls).to.have.length(1);
+    // Changes while it runs: each synced at once, against the record, by scope.
+    t.addSlice(endpoints('a', ['10.244.1.1', '10.244.1.3']));
+    await t.step(0);
+    t.addService(web('c', '10.96.0.12'));
+    t.addSlice(endpoints('c', ['10.244.3.1']));
+    await t.step(0);
+    expect(t.engine.calls).to.have.length(3);
+    expect(t.engine.kernelReads, 'no read of their own').to.equal(reads + 1);
+    expect(realServers(t.engine, 'tcp 10.96.0.10:80')).to.deep.equal(['10.244.1.1:8080', '10.244.1.3:8080']);
+    // The read ends (it saw a's old real servers and no c): the sync after it repairs b only.
+    release();
+    await t.step(0);
+    await t.step(0);
+    expect(t.engine.sources().at(-1)).to.equal('read');
+    expect(t.engine.calls.at(-1)!.report.operations.map(describeOp)).to.deep.equal(['+ real server tcp 10.96.0.11:80 -> 10.244.2.1:8080 masq weight 1']);
+    expect(realServers(t.engine, 'tcp 10.96.0.10:80')).to.deep.equal(['10.244.1.1:8080', '10.244.1.3:8080']);
+    expect(realServers(t.engine, 'tcp 10.96.0.12:80')).to.deep.equal(['10.244.3.1:8080']);
+    expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'rs-add' })).to.equal(1);
+    expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'rs-del' })).to.equal(undefined);
+    expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'vs-del' })).to.equal(undefined);
+    expect(t.engine.kernelReads, 'one read').to.equal(reads + 1);
+  });
+
+  it('a sync that fails while the periodic read runs makes the read unusable: the next sync reads the kernel itself', async () => {
+    const t = await twoServices();
+    let release!: () => void;
+    t.engine.readGate = new Promise<void>((r) => (release = r));
+    await t.step(SYNC);
+    t.engine.readGate = undefined; // for the reads that follow
+    t.engine.failNext = new KernelError('NEW_DEST', 'tcp 10.96.0.10:80', 12, 'out of memory');
+    t.addSlice(endpoints('a', ['10.244.1.1', '10.244.1.2', '10.244.1.3']));
+    await t.step(0);
+    expect(t.engine.calls.at(-1)!.report.failures).to.have.length(1);
+    const reads = t.engine.kernelReads;
+    release();
+    await t.step(0);
+    await t.step(0);
+    // Not planned against the stale read: a read of its own.
+    expect(t.engine.sources().at(-1)).to.equal('read');
+    expect(t.engine.kernelReads).to.equal(reads + 1);
+    expect(t.engine.calls.at(-1)!.options.observed).to.equal(undefined);
+    expect(realServers(t.engine, 'tcp 10.96.0.10:80')).to.have.length(3);
+    expect(t.entries.some((e) => e.message.includes('periodic kernel read not usable') && String(e['reason']).includes('sync failed'))).to.equal(true);
+  });
+
+  it('a periodic read that fails: the next sync reads the kernel itself, and repairs', async () => {
+    const t = await twoServices();
+    t.engine.kernel.virtualServers = t.engine.kernel.virtualServers.filter((v) => v.address !== '10.96.0.10');
+    t.engine.failNextRead = new Error('netlink dump timed out');
+    await t.periodic();
+    expect(t.engine.sources().at(-1)).to.equal('read');
+    expect(t.engine.calls.at(-1)!.options.observed).to.equal(undefined);
+    expect(t.engine.calls.at(-1)!.report.operations.map(describeOp)).to.include('+ virtual server tcp 10.96.0.10:80 rr');
+    expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'vs-add' })).to.equal(1);
+  });
+
+  it('with periodicReadInBackground off, the periodic sync reads the kernel itself (kube-proxy\'s way)', async () => {
+    const t = await twoServices({ periodicReadInBackground: false });
+    t.engine.kernel.virtualServers = t.engine.kernel.virtualServers.filter((v) => v.address !== '10.96.0.10');
+    await t.step(SYNC);
+    expect(t.engine.calls.at(-1)!.options.observed).to.equal(undefined);
+    expect(t.engine.calls.at(-1)!.report.operations.map(describeOp)).to.include('+ virtual server tcp 10.96.0.10:80 rr');
   });
 
   it('retries a failed sync after the retry interval, reading the kernel; health waits for success', async () => {
@@ -372,7 +458,7 @@ describe('Proxier sync loop', () => {
     t.addService(web('good', '10.96.0.10'));
     t.proxier.start();
     await t.step(0);
-    await t.step(SYNC);
+    await t.periodic();
     expect(t.engine.kernel.virtualServers.map((v) => v.address)).to.deep.equal(['10.96.0.10']);
     const warnings = t.entries.filter((e) => e.level === 'warn' && e['service'] === 'shop/bad');
     expect(warnings).to.have.length(1);
@@ -437,7 +523,7 @@ describe('Proxier sync loop', () => {
     ]);
     // Connections gone: the periodic sync deletes it, and that is not drift.
     t.engine.kernel.connections = new Map();
-    await t.step(SYNC);
+    await t.periodic();
     expect(t.engine.calls.at(-1)!.report.operations.map(describeOp)).to.deep.equal(['- real server tcp 10.96.0.10:80 -> 10.244.1.2:8080']);
     expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'rs-del' })).to.equal(undefined);
   });
@@ -450,7 +536,7 @@ describe('Proxier sync loop', () => {
     expect(realServers(t.engine, 'tcp 10.96.0.10:80'), 'in 10.96.0.10/32: kept').to.deep.equal(['10.244.1.1:8080', '10.244.1.2:8080']);
     expect(t.engine.kernel.virtualServers.some((v) => v.address === '10.96.0.11'), '10.96.0.11: deleted').to.equal(false);
     // The periodic sync re-reads the kernel and still leaves it; it is not drift either.
-    await t.step(SYNC);
+    await t.periodic();
     expect(realServers(t.engine, 'tcp 10.96.0.10:80')).to.deep.equal(['10.244.1.1:8080', '10.244.1.2:8080']);
     expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'vs-del' })).to.equal(undefined);
   });

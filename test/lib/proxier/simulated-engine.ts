@@ -37,6 +37,13 @@ export class SimulatedEngine implements Engine {
   readonly missingSchedulers = new Set<string>();
   /** Resolves each apply only when released (tests of coalescing); undefined = at once. */
   gate: Promise<void> | undefined;
+  /**
+   * A kernel read sees the kernel when it starts, and ends only when this is released (a periodic read that
+   * event-driven syncs overlap); undefined = at once.
+   */
+  readGate: Promise<void> | undefined;
+  /** The next kernel read fails with this error (then it is cleared). */
+  failNextRead: Error | undefined;
   closed = false;
 
   constructor(kernel: ObservedState = { ...emptyObservedState(), interface: { name: 'kube-ipvs0', exists: false, addresses: [] } }) {
@@ -47,6 +54,10 @@ export class SimulatedEngine implements Engine {
     this.kernelReads++;
     // A kernel read lists set members in hash order: not known to be sorted (ObservedState.sorted).
     const { sorted: _notKnown, ...read } = structuredClone(this.kernel);
+    const error = this.failNextRead;
+    this.failNextRead = undefined;
+    if (this.readGate) await this.readGate;
+    if (error) throw error;
     return read;
   }
 
@@ -129,10 +140,13 @@ export class SimulatedEngine implements Engine {
     this.closed = true;
   }
 
-  /** The non-dry-run applies' options.observed, as "read" (kernel) or "record" (the previous after). */
+  /**
+   * The non-dry-run applies' options.observed, as "read" (a kernel read: the engine's own, or one the loop
+   * made, options.observedFromKernel) or "record" (the previous after).
+   */
   sources(): string[] {
     return this.calls.map((c, i) => {
-      if (c.options.observed === undefined) return 'read';
+      if (c.options.observed === undefined || c.options.observedFromKernel) return 'read';
       return i > 0 && c.options.observed === this.calls[i - 1]!.report.after ? 'record' : 'other';
     });
   }

@@ -110,3 +110,24 @@ export function randomObserved(rng: Rng, desired: State): ObservedState {
   if (desired.iptables && rng.chance(0.7)) o.iptables = rulesUsing([...ownedSets].filter(() => rng.chance(0.5)));
   return o;
 }
+
+/** The next desired state: virtual servers kept, replaced or dropped, set members and addresses changed. */
+export function nextDesired(rng: Rng, first: State): State {
+  const other = randomDesired(rng);
+  const otherVs = new Map(other.virtualServers.map((v) => [virtualServerKey(v), v]));
+  const keys = new Set([...first.virtualServers.map(virtualServerKey), ...otherVs.keys()]);
+  const firstVs = new Map(first.virtualServers.map((v) => [virtualServerKey(v), v]));
+  const virtualServers = [...keys].flatMap((k) => {
+    const r = rng.next();
+    const v = r < 0.6 ? firstVs.get(k) ?? otherVs.get(k) : r < 0.85 ? otherVs.get(k) : undefined;
+    return v ? [v] : [];
+  });
+  const ipsets = first.ipsets.map((s) => {
+    const same = other.ipsets.find((o) => o.type === s.type && o.family === s.family);
+    return { ...s, entries: rng.subset([...new Set([...s.entries, ...(same?.entries ?? [])])], 0.7) };
+  });
+  const next: State = { virtualServers, ipsets };
+  if (first.interface) next.interface = { ...first.interface, addresses: rng.subset([...new Set([...first.interface.addresses, ...(other.interface?.addresses ?? [])])], 0.7) };
+  if (first.iptables) next.iptables = first.iptables;
+  return canonicalState(next);
+}
