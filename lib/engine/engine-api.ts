@@ -55,6 +55,8 @@ export interface ApplyReport {
   after: ObservedState;
   /** Whether `observed` came from a kernel read (true) or from the caller (false). */
   readKernel: boolean;
+  /** Planned by scope (plan-scoped.ts: the scope's objects only) rather than over the whole state. */
+  scoped?: boolean;
   /** Notes from the iptables sync (e.g. a chain kept because a foreign rule still jumps to it). */
   warnings?: string[];
 }

@@ -10,17 +10,20 @@ export interface ChurnConfig {
   rate: number;
   durationS: number;
   seed: number;
+  /** Write a V8 CPU profile of the proxier (its first run: the apply from empty, then the churn) beside the figures. */
+  cpuProfile?: boolean;
 }
 
 export const MATRIX_SERVICES = [1000, 10_000];
 export const MATRIX_RATES = [5, 50];
 export const DEFAULT_DURATION_S = 300;
 
-export const USAGE = `usage: npm run bench:churn -- [--services N] [--rate R] [--duration D] [--seed S]
+export const USAGE = `usage: npm run bench:churn -- [--services N] [--rate R] [--duration D] [--seed S] [--cpu-profile]
   --services N   Services of 10 endpoints each (default: ${MATRIX_SERVICES.join(' and ')})
   --rate R       endpoint changes per second (default: ${MATRIX_RATES.join(' and ')})
   --duration D   how long the writer runs: 300, 300s, 5m (default ${DEFAULT_DURATION_S}s)
   --seed S       the writer's random seed (default 1)
+  --cpu-profile  also a V8 CPU profile of the proxier (node --cpu-prof), in the figures' folder
 One fresh VM per run; figures in .cache/bench/churn-<stamp>/, one summary line per run at the end.
 usage: npm run bench:churn -- --report DIR   (the tables and summary lines again from DIR's churn-N-R.json)`;
 
@@ -35,7 +38,7 @@ export function parseChurnArgs(argv: readonly string[]): ChurnConfig[] {
     args: [...argv],
     strict: true,
     allowPositionals: false,
-    options: { services: { type: 'string' }, rate: { type: 'string' }, duration: { type: 'string' }, seed: { type: 'string' } },
+    options: { services: { type: 'string' }, rate: { type: 'string' }, duration: { type: 'string' }, seed: { type: 'string' }, 'cpu-profile': { type: 'boolean' } },
   });
   const services = values.services === undefined ? MATRIX_SERVICES : [positive(values.services, '--services')];
   if (!services.every(Number.isInteger)) throw new Error(`--services: "${values.services}" is not a whole number`);
@@ -43,5 +46,6 @@ export function parseChurnArgs(argv: readonly string[]): ChurnConfig[] {
   const durationS = values.duration === undefined ? DEFAULT_DURATION_S : parseDurationMs(values.duration, '--duration') / 1000;
   if (!(durationS > 0)) throw new Error(`--duration: "${values.duration}" is not a positive duration`);
   const seed = values.seed === undefined ? 1 : positive(values.seed, '--seed');
-  return services.flatMap((n) => rates.map((rate) => ({ services: n, rate, durationS, seed })));
+  const cpuProfile = values['cpu-profile'] === true;
+  return services.flatMap((n) => rates.map((rate) => ({ services: n, rate, durationS, seed, ...(cpuProfile ? { cpuProfile } : {}) })));
 }

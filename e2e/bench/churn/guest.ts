@@ -48,11 +48,12 @@ interface RunningProxier {
 }
 
 /** Starts the proxier; resolves at its first healthy sync. Every "sync done" goes to `syncs` with its arrival time. */
-async function startProxier(args: string[], syncs: { at: number; record: SyncRecord }[]): Promise<RunningProxier> {
+async function startProxier(args: string[], syncs: { at: number; record: SyncRecord }[], profileDir?: string): Promise<RunningProxier> {
   const t0 = now();
   const child = startNodeChild('ipvs-proxier', join(repo, 'dist/lib/cli/main.js'), args, {
     env: { ...process.env, IPVS_PROXIER_LOG_FORMAT: 'json' },
-    nodeFlags: nodeFlags(),
+    // The profile is written when the process exits (the SIGTERM before the restart).
+    nodeFlags: profileDir ? [...nodeFlags(), '--cpu-prof', `--cpu-prof-dir=${profileDir}`] : nodeFlags(),
     onLine: (line) => {
       const record = parseSyncDone(line);
       if (record) syncs.push({ at: now(), record });
@@ -75,6 +76,7 @@ async function scrape(): Promise<Sample[]> {
 async function main(argv: string[]): Promise<void> {
   const [services, rate, durationS, seed] = argv.slice(0, 4).map(Number) as [number, number, number, number];
   const out = argv[4];
+  const profileDir = argv[5] === 'cpu-profile' && out ? dirname(out) : undefined;
   if (!out || !(services > 0) || !(rate > 0) || !(durationS > 0)) throw new Error('usage: guest.js SERVICES RATE DURATION_S SEED OUT.json');
   const work = mkdtempSync(join(tmpdir(), 'churn-'));
   const kubeconfig = join(work, 'kubeconfig');
@@ -99,7 +101,7 @@ async function main(argv: string[]): Promise<void> {
 
     const args = proxierArgs(kubeconfig);
     const syncs: { at: number; record: SyncRecord }[] = [];
-    proxier = await startProxier(args, syncs);
+    proxier = await startProxier(args, syncs, profileDir);
     log(`first healthy sync ${proxier.startS.toFixed(1)} s after start (the sync itself ${proxier.first.durationMs} ms, ${proxier.first.operations} operations)`);
     const firstStart = { s: proxier.startS, ms: proxier.first.durationMs };
     observer = await KernelObserver.open(now);
@@ -146,6 +148,10 @@ async function main(argv: string[]): Promise<void> {
     const changeMessages = churnSyncs.reduce((n, s) => n + s.messagesSent, 0);
     const byReason: Record<string, number> = {};
     for (const s of churnSyncs) byReason[s.reason] = (byReason[s.reason] ?? 0) + 1;
+    const byPlan: Record<string, number> = {};
+    for (const s of churnSyncs) byPlan[s.plan] = (byPlan[s.plan] ?? 0) + 1;
+    // Each sync of the churn, seconds from its start: where the time went.
+    const timeline = syncs.filter((s) => s.at >= churnStart).map((s) => ({ atS: Math.round(s.at - churnStart) / 1000, reason: s.record.reason, plan: s.record.plan, durationMs: s.record.durationMs, operations: s.record.operations }));
     const cpuS = endSample.cpuS - startSample.cpuS;
     const changes = writer.written;
     const result: ChurnResult = {
@@ -174,7 +180,7 @@ async function main(argv: string[]): Promise<void> {
       },
       writer: { written: writer.written, skipped: writer.skipped, failed: writer.failed, retried: writer.retried, ...(writer.firstError ? { firstError: writer.firstError } : {}), lateMs: distribution(writer.lateMs), writeMs: distribution(writer.writeMs) },
       observer: { rounds: obs.stats.rounds, roundMs: distribution(obs.stats.roundMs), resolutionMs: distribution(obs.stats.observations.map((o) => o.resolutionMs)), readErrors: obs.stats.readErrors, ...(obs.stats.firstError ? { firstError: obs.stats.firstError } : {}), pollMs: POLL_MS, dumpsPerRound: DUMPS_PER_ROUND },
-      syncs: { count: syncCount, perSecond: syncCount / churnS, changesPerSync: syncCount > 0 ? changes / syncCount : NaN, byReason, syncMs: distribution(churnSyncs.map((s) => s.durationMs)) },
+      syncs: { count: syncCount, perSecond: syncCount / churnS, changesPerSync: syncCount > 0 ? changes / syncCount : NaN, byReason, byPlan, syncMs: distribution(churnSyncs.map((s) => s.durationMs)), timeline },
       cpu: { seconds: cpuS, msPerChange: changes > 0 ? (cpuS * 1000) / changes : NaN },
       rssMiB: { start: startSample.rssMiB, minutes, end: endSample.rssMiB, endVsFirstMinutePct: rssGrowthPct(minutes, endSample.rssMiB) },
       netlink: { changeMessages, perChange: changes > 0 ? changeMessages / changes : NaN, kernelOperations, kernelOperationsPerChange: changes > 0 ? kernelOperations / changes : NaN },

@@ -33,7 +33,7 @@ function runOne(c: ChurnConfig, dir: string, rev: string): ChurnResult | string 
   const start = Date.now();
   const p = spawnSync(
     'e2e/run-in-vm',
-    ['sh', '-c', 'uname -r > "$1"; shift; exec "$@"', 'sh', kernelFile, process.execPath, 'dist/e2e/bench/churn/guest.js', String(c.services), String(c.rate), String(c.durationS), String(c.seed), out],
+    ['sh', '-c', 'uname -r > "$1"; shift; exec "$@"', 'sh', kernelFile, process.execPath, 'dist/e2e/bench/churn/guest.js', String(c.services), String(c.rate), String(c.durationS), String(c.seed), out, ...(c.cpuProfile ? ['cpu-profile'] : [])],
     { stdio: 'inherit', env: { ...process.env, E2E_VM_TIMEOUT: timeout } },
   );
   const host = { loadBefore, loadAfter: loadAverage(), vmSeconds: Math.round((Date.now() - start) / 100) / 10, commit: rev, ...(existsSync(kernelFile) ? { kernel: readFileSync(kernelFile, 'utf8').trim() } : {}) };

@@ -37,7 +37,12 @@ export interface ChurnResult {
   programmingMs: { count: number; p50: number; p90: number; p99: number; mean: number };
   writer: { written: number; skipped: number; failed: number; retried: number; firstError?: string; lateMs: Distribution; writeMs: Distribution };
   observer: { rounds: number; roundMs: Distribution; /** (absent in the first results) */ resolutionMs?: Distribution; readErrors: number; firstError?: string; pollMs: number; dumpsPerRound: number };
-  syncs: { count: number; perSecond: number; changesPerSync: number; byReason: Record<string, number>; syncMs: Distribution };
+  syncs: {
+    count: number; perSecond: number; changesPerSync: number; byReason: Record<string, number>; syncMs: Distribution;
+    /** Absent in figures from before they were recorded. */
+    byPlan?: Record<string, number>;
+    timeline?: { atS: number; reason: string; plan: string; durationMs: number; operations: number }[];
+  };
   cpu: { seconds: number; msPerChange: number };
   rssMiB: { start: number; minutes: number[]; end: number; endVsFirstMinutePct: number };
   netlink: { changeMessages: number; perChange: number; kernelOperations: number; kernelOperationsPerChange: number };

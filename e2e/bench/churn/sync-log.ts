@@ -10,6 +10,8 @@ export interface SyncRecord {
   durationMs: number;
   operations: number;
   messagesSent: number;
+  /** "scoped" (the changed Services' objects only) or "full" (the whole state planned). */
+  plan: string;
 }
 
 /** The sync summary a log line holds, or undefined for any other line (another message, not JSON). */
@@ -23,5 +25,5 @@ export function parseSyncDone(line: string): SyncRecord | undefined {
   }
   if (e['message'] !== 'sync done') return undefined;
   const num = (k: string): number => (typeof e[k] === 'number' ? e[k] : NaN);
-  return { sync: num('sync'), reason: String(e['reason']), readKernel: e['readKernel'] === true, durationMs: num('durationMs'), operations: num('operations'), messagesSent: num('messagesSent') };
+  return { sync: num('sync'), reason: String(e['reason']), readKernel: e['readKernel'] === true, durationMs: num('durationMs'), operations: num('operations'), messagesSent: num('messagesSent'), plan: String(e['plan'] ?? 'unknown') };
 }

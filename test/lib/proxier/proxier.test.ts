@@ -345,6 +345,37 @@ describe('Proxier sync loop', () => {
     expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'vs-add' })).to.equal(1);
   });
 
+  it('asks the node facts at the first sync, each periodic cycle and Node change; the event-driven syncs between reuse them', async () => {
+    let asked = 0;
+    let localAddresses = ['192.168.122.10'];
+    const t = await twoServices({
+      nodeFacts: () => {
+        asked++;
+        return { nodeIPs: ['192.168.122.10'], localAddresses, ipFamilies: ['inet'] };
+      },
+    });
+    expect(asked).to.equal(1);
+    t.addSlice(endpoints('a', ['10.244.1.1', '10.244.1.2', '10.244.1.3']));
+    await t.step(0);
+    t.addService(web('c', '10.96.0.12', { externalIPs: ['192.168.122.20'] }));
+    await t.step(0);
+    expect(t.engine.calls).to.have.length(3);
+    expect(asked, 'not asked by event-driven syncs').to.equal(1);
+    expect(t.engine.kernel.interface!.addresses).to.include('192.168.122.20/32');
+    // The externalIP added to the host (a local externalIP is not bound to kube-ipvs0): seen by the next periodic cycle.
+    localAddresses = ['192.168.122.10', '192.168.122.20'];
+    t.addSlice(endpoints('b', ['10.244.2.1', '10.244.2.2']));
+    await t.step(0);
+    expect(asked).to.equal(1);
+    expect(t.engine.kernel.interface!.addresses).to.include('192.168.122.20/32');
+    await t.periodic();
+    expect(asked).to.equal(2);
+    expect(t.engine.kernel.interface!.addresses).to.not.include('192.168.122.20/32');
+    t.proxier.onNodeChange({ metadata: { name: 'node-1' }, status: { addresses: [{ type: 'InternalIP', address: '192.168.122.10' }] } });
+    await t.step(0);
+    expect(asked).to.equal(3);
+  });
+
   it('with periodicReadInBackground off, the periodic sync reads the kernel itself (kube-proxy\'s way)', async () => {
     const t = await twoServices({ periodicReadInBackground: false });
     t.engine.kernel.virtualServers = t.engine.kernel.virtualServers.filter((v) => v.address !== '10.96.0.10');
