@@ -242,8 +242,11 @@ export class Proxier {
       // record of our last successful apply first (a dry run: no kernel I/O), and count whatever else the
       // kernel read makes the planner do. The first sync has no record: everything it does is adoption.
       const base = readKernel ? this.record ?? this.driftBase : undefined;
+      // Against the record of the last apply, only the changed Services' objects can differ: that dry run is
+      // planned by scope (against the drift base of a failed sync, anything may).
+      const baseScope = base === this.record && desired.scope ? withDraining(desired.scope, this.draining) : undefined;
       const expected = base
-        ? (await engine.apply(desired.state, { dryRun: true, observed: base, gracefulTermination: graceful, neverDelete: this.neverDelete })).operations
+        ? (await engine.apply(desired.state, { dryRun: true, observed: base, ...(baseScope ? { scope: baseScope } : {}), gracefulTermination: graceful, neverDelete: this.neverDelete })).operations
         : undefined;
 
       // Until this apply is known to have succeeded; the last good record stays the drift base (it shares
