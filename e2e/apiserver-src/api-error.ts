@@ -131,6 +131,19 @@ export class ApiError extends Error {
     return new ApiError(410, 'Expired', `too old resource version: ${requested} (${oldest})`);
   }
 
+  /**
+   * A continue token whose resourceVersion the store no longer holds (etcd compacted it): 410 Expired with
+   * the real server's message. The real one may also offer an "inconsistent" token to read on at the
+   * current resourceVersion; this one does not, so the client starts a new list.
+   */
+  static continueExpired(): ApiError {
+    return new ApiError(
+      410,
+      'Expired',
+      'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+    );
+  }
+
   static internal(message: string): ApiError {
     return new ApiError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ reason: 'UnexpectedServerResponse', message }] });
   }

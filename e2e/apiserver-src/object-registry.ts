@@ -6,6 +6,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { ApiError, fieldError, InvalidFields, type StatusCause } from './api-error.js';
 import type { Clock } from './clock.js';
+import { decodeContinue, encodeContinue } from './continue-token.js';
 import { cloneObject, formatTimestamp, isRecord, jsonEqual, type KubeObject } from './kube-object.js';
 import type { ObjectStore, WritePreconditions } from './object-store.js';
 import { ALL_RESOURCE_TYPES, apiVersionOf, NAMESPACES, type ResourceType } from './resource-types.js';
@@ -36,6 +37,19 @@ export interface DeleteOptions {
 export interface ObjectList {
   resourceVersion: string;
   items: KubeObject[];
+  /** Set when more items follow: the token for the next page. */
+  continue?: string;
+  /** How many items follow this page; only for lists without a label or field selector, as the real server. */
+  remainingItemCount?: number;
+}
+
+export interface ListPaging {
+  /** At most this many items per response; 0 or undefined: all. */
+  limit?: number;
+  /** The previous page's metadata.continue. */
+  continue?: string;
+  /** False when a label or field selector narrows the list: the real server then cannot count what remains. */
+  countRemaining?: boolean;
 }
 
 /** Namespaces the API server refuses to delete. */
@@ -86,11 +100,29 @@ export class ObjectRegistry {
     return object;
   }
 
-  list(type: ResourceType, namespace: string | undefined, matches: ObjectPredicate = () => true): ObjectList {
-    return {
-      resourceVersion: this.currentResourceVersion(),
-      items: this.store.list(type, type.namespaced ? namespace : undefined).filter(matches),
-    };
+  /**
+   * A list, whole or one page of it (limit/continue, as the real server): every page of one list is read at
+   * the first page's resourceVersion, so the pages together are one consistent snapshot; a continue token
+   * older than the change log reaches is 410 Expired.
+   */
+  list(type: ResourceType, namespace: string | undefined, matches: ObjectPredicate = () => true, paging: ListPaging = {}): ObjectList {
+    const point = paging.continue ? decodeContinue(paging.continue) : undefined;
+    const resourceVersion = point?.resourceVersion ?? this.store.currentResourceVersion();
+    const page = this.store.listPage(type, {
+      namespace: type.namespaced ? namespace : undefined,
+      resourceVersion,
+      after: point?.after,
+      matches,
+      limit: paging.limit ?? 0,
+    });
+    if (page.expired) throw ApiError.continueExpired();
+    const list: ObjectList = { resourceVersion: String(resourceVersion), items: page.items };
+    const last = page.items.at(-1);
+    if (page.remaining > 0 && last !== undefined) {
+      list.continue = encodeContinue({ resourceVersion, after: { namespace: type.namespaced ? last.metadata.namespace : undefined, name: last.metadata.name ?? '' } });
+      if (paging.countRemaining !== false) list.remainingItemCount = page.remaining;
+    }
+    return list;
   }
 
   create(type: ResourceType, body: unknown, options: CreateOptions = {}): KubeObject {

@@ -15,6 +15,19 @@ export interface WritePreconditions {
   uid?: string;
 }
 
+export interface PageRequest {
+  /** Only this namespace's objects; all when undefined. */
+  namespace: string | undefined;
+  resourceVersion: number;
+  /** Strictly after this object in key order; from the first when undefined. */
+  after: { namespace?: string | undefined; name?: string | undefined } | undefined;
+  matches: (object: KubeObject) => boolean;
+  /** At most this many items; 0 for all. */
+  limit: number;
+}
+
+export type PageResult = { expired: true } | { expired: false; items: KubeObject[]; remaining: number };
+
 function keyOf(namespace: string | undefined, name: string): string {
   return `${namespace ?? ''}/${name}`;
 }
@@ -44,7 +57,35 @@ export class ObjectStore {
     for (const object of this.table(type).values()) {
       if (namespace === undefined || object.metadata.namespace === namespace) items.push(cloneObject(object));
     }
-    return items.sort((a, b) => compareKeys(a, b));
+    return items.sort((a, b) => compareKeys(a.metadata, b.metadata));
+  }
+
+  /**
+   * One page of a list, read at `resourceVersion` as etcd's MVCC range read does: the objects as they were
+   * then (current ones with every later change undone from the change log), in key order, strictly after
+   * `after`, that `matches`; at most `limit` of them (0: all). `expired` when the change log no longer
+   * reaches back to that resourceVersion (compacted, or more changes since than it keeps).
+   */
+  listPage(type: ResourceType, request: PageRequest): PageResult {
+    const replay = this.history.since(request.resourceVersion);
+    if (replay.expired || request.resourceVersion > this.resourceVersion) return { expired: true };
+    // References only; the page's items are cloned on the way out.
+    const atVersion = new Map(this.table(type));
+    for (let i = replay.changes.length - 1; i >= 0; i--) {
+      const change = replay.changes[i]!;
+      if (change.resourceType !== type) continue;
+      const key = keyOf(change.object.metadata.namespace, change.object.metadata.name ?? '');
+      if (change.type === 'ADDED' || change.previous === undefined) atVersion.delete(key);
+      else atVersion.set(key, change.previous);
+    }
+    const after = request.after;
+    const candidates = [...atVersion.values()]
+      .filter((o) => request.namespace === undefined || o.metadata.namespace === request.namespace)
+      .filter((o) => after === undefined || compareKeys(o.metadata, after) > 0)
+      .filter(request.matches)
+      .sort((a, b) => compareKeys(a.metadata, b.metadata));
+    const limit = request.limit > 0 ? request.limit : candidates.length;
+    return { expired: false, items: candidates.slice(0, limit).map(cloneObject), remaining: Math.max(0, candidates.length - limit) };
   }
 
   create(type: ResourceType, object: KubeObject): KubeObject {
@@ -130,9 +171,9 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function compareKeys(a: KubeObject, b: KubeObject): number {
-  const byNamespace = compareStrings(a.metadata.namespace ?? '', b.metadata.namespace ?? '');
-  return byNamespace !== 0 ? byNamespace : compareStrings(a.metadata.name ?? '', b.metadata.name ?? '');
+function compareKeys(a: { namespace?: string | undefined; name?: string | undefined }, b: { namespace?: string | undefined; name?: string | undefined }): number {
+  const byNamespace = compareStrings(a.namespace ?? '', b.namespace ?? '');
+  return byNamespace !== 0 ? byNamespace : compareStrings(a.name ?? '', b.name ?? '');
 }
 
 function checkPreconditions(type: ResourceType, stored: KubeObject, preconditions: WritePreconditions, operation: 'update' | 'delete'): void {

@@ -9,7 +9,7 @@ import { parseBoolParam, parseNonNegativeIntParam, readBody, sendJson } from './
 import { isRecord, type KubeObject } from './kube-object.js';
 import { stripUnknownFields } from './known-fields.js';
 import { decodeBody, negotiateResponse, patchTypeOf, type ResponseFormat } from './negotiation.js';
-import type { ObjectRegistry } from './object-registry.js';
+import type { ListPaging, ObjectList, ObjectRegistry } from './object-registry.js';
 import type { WritePreconditions } from './object-store.js';
 import { applyPatch } from './patch.js';
 import type { ResourceTarget } from './request-target.js';
@@ -80,6 +80,25 @@ function selection(target: ResourceTarget, query: URLSearchParams): ObjectPredic
   return matches;
 }
 
+/** limit and continue of a list request, checked as the real server checks them. */
+function pagingOf(query: URLSearchParams): ListPaging {
+  const limit = parseNonNegativeIntParam('limit', query.get('limit'));
+  const token = query.get('continue') ?? '';
+  const resourceVersion = query.get('resourceVersion') ?? '';
+  if (token !== '' && resourceVersion !== '') throw ApiError.badRequest('specifying resource version is not allowed when using continue');
+  // The real server can count what remains only when no selector filters the items.
+  const countRemaining = (query.get('labelSelector') ?? '') === '' && (query.get('fieldSelector') ?? '') === '';
+  return { limit, continue: token === '' ? undefined : token, countRemaining };
+}
+
+/** A list's ListMeta: continue and remainingItemCount only when more items follow. */
+function listMeta(list: ObjectList): Record<string, unknown> {
+  const metadata: Record<string, unknown> = { resourceVersion: list.resourceVersion };
+  if (list.continue !== undefined) metadata['continue'] = list.continue;
+  if (list.remainingItemCount !== undefined) metadata['remainingItemCount'] = list.remainingItemCount;
+  return metadata;
+}
+
 export class ResourceHandler {
   constructor(private readonly context: ResourceHandlerContext) {}
 
@@ -134,16 +153,18 @@ export class ResourceHandler {
   private list(target: ResourceTarget, request: IncomingMessage, response: ServerResponse, query: URLSearchParams): void {
     const format = this.format(request);
     const matches = selection(target, query);
-    const { resourceVersion, items } = this.context.registry.list(target.type, target.namespace, matches);
+    const list = this.context.registry.list(target.type, target.namespace, matches, pagingOf(query));
+    const metadata = listMeta(list);
     if (format.kind === 'table') {
-      sendJson(response, 200, toTable(target.type, items, this.context.clock.now(), { apiVersion: format.apiVersion, includeObject: includeObjectOf(query) }, resourceVersion));
+      const table = toTable(target.type, list.items, this.context.clock.now(), { apiVersion: format.apiVersion, includeObject: includeObjectOf(query) }, list.resourceVersion);
+      sendJson(response, 200, { ...table, metadata });
       return;
     }
     sendJson(response, 200, {
       kind: target.type.listKind,
       apiVersion: apiVersionOf(target.type),
-      metadata: { resourceVersion },
-      items: items.map(asListItem),
+      metadata,
+      items: list.items.map(asListItem),
     });
   }
 

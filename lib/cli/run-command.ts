@@ -8,13 +8,14 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname, release } from 'node:os';
-import { CoreV1Api, DiscoveryV1Api, KubeConfig, type V1EndpointSlice, type V1Node, type V1Service } from '@kubernetes/client-node';
+import { KubeConfig, type V1EndpointSlice, type V1Node, type V1Service } from '@kubernetes/client-node';
 import type { Engine } from '../engine/engine-api.js';
 import { openKernelEngine } from '../engine/engine.js';
 import { createHealthServer, createMetricsServer } from '../health/health-server.js';
 import { ProxierHealth } from '../health/proxier-health.js';
 import { ServiceHealthServers } from '../health/service-health-servers.js';
 import { objectKey } from '../kube/change-tracker.js';
+import { clusterLists } from '../kube/cluster-lists.js';
 import { ResourceWatcher } from '../kube/watcher.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createProxierMetrics, type ProxierMetrics } from '../metrics/proxier-metrics.js';
@@ -230,22 +231,18 @@ async function serve(flags: ProxierFlags, deps: RunDependencies, log: Logger): P
  * so adding the label removes the Service from this node and removing it brings the Service back.
  */
 function watchCluster(kubeConfig: KubeConfig, nodeName: string, proxier: Proxier, log: Logger): Array<{ ready: Promise<void>; stop(): void }> {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
+  const lists = clusterLists(kubeConfig, nodeName, log);
   const services = new ResourceWatcher<V1Service>(
-    { kubeConfig, path: '/api/v1/services', list: () => core.listServiceForAllNamespaces(), what: 'services', log, key: objectKey },
+    { kubeConfig, path: '/api/v1/services', list: lists.services, what: 'services', log, key: objectKey },
     { onChange: (key, svc) => proxier.onServiceChange(key, svc && !hasOtherProxy(svc) ? svc : undefined) },
   );
   const slices = new ResourceWatcher<V1EndpointSlice>(
-    {
-      kubeConfig, path: '/apis/discovery.k8s.io/v1/endpointslices', list: () => discovery.listEndpointSliceForAllNamespaces(),
-      what: 'endpointslices', log, key: objectKey,
-    },
+    { kubeConfig, path: '/apis/discovery.k8s.io/v1/endpointslices', list: lists.endpointSlices, what: 'endpointslices', log, key: objectKey },
     { onChange: (key, slice) => proxier.onEndpointSliceChange(key, slice && !hasOtherProxy(slice) ? slice : undefined) },
   );
-  const fieldSelector = `metadata.name=${nodeName}`;
+  const fieldSelector = lists.nodeFieldSelector;
   const node = new ResourceWatcher<V1Node>(
-    { kubeConfig, path: '/api/v1/nodes', list: () => core.listNode({ fieldSelector }), fieldSelector, what: 'node', log, key: objectKey },
+    { kubeConfig, path: '/api/v1/nodes', list: lists.node, fieldSelector, what: 'node', log, key: objectKey },
     { onChange: (_key, obj) => proxier.onNodeChange(obj) },
   );
   services.start();

@@ -19,10 +19,11 @@ import { HTTPD, PODS, Traffic, capturingLogger, caseResult, readCounters, servic
 
 const SYNC_PERIOD_S = 5;
 /**
- * The issue asks for 60 s. The readiness threshold is 2 x --ipvs-sync-period (configurable), 10 s here:
- * 30 s is three thresholds, and keeps the suite's VM time down.
+ * The issue's 60 s: six readiness thresholds (2 x --ipvs-sync-period, 10 s here), and long enough for the
+ * watchers' restart backoff to reach its 30 s ceiling (waits of 1, 2, 4, 8, 16, then 30 s), the case in
+ * which the proxier may notice the API server's return up to 30 s late.
  */
-const OUTAGE_S = 30;
+const OUTAGE_S = 60;
 const LATE: Svc = { name: 'late', clusterIP: '10.96.0.60', port: 8081, targetPort: 80 };
 const HUNG: Svc = { name: 'hung', clusterIP: '10.96.0.61', port: 8082, targetPort: 80 };
 
