@@ -42,7 +42,9 @@ export interface SocketTransportOptions {
    * Sockets an exchange of many dump requests is spread over (default 4). The kernel runs one dump at a
    * time per socket and refuses a second dump request in the same datagram (EBUSY, checked on Linux 6.1),
    * and an IPVS read is one GET_DEST dump per service: 10,000 round trips for 10,000 services, which
-   * overlap on several sockets. 1 keeps every dump on this socket.
+   * overlap on several sockets. 1 keeps every dump on this socket. More than 1: they are helper sockets
+   * only, so this one stays free for the changes a sync sends while the periodic read dumps everything
+   * (an exchange waits for the one before it on its socket: a 25-dump share of the read, each time).
    */
   dumpSockets?: number;
 }
@@ -121,15 +123,15 @@ export class SocketTransport implements NetlinkConnection {
     return this.exchangeHere(requests);
   }
 
-  /** Contiguous shares of the dumps on this socket and on helper sockets; results in request order. */
+  /** Contiguous shares of the dumps on the helper sockets (not this one); results in request order. */
   private async exchangeSpread(requests: readonly NetlinkMessage[], parallel: number): Promise<ExchangeResult[]> {
     if (this.closed) throw new NetlinkTransportError('netlink connection is closed');
-    this.helpers ??= Array.from({ length: parallel - 1 }, () => new SocketTransport(this.protocol, { ...this.options, counters: this.counters, dumpSockets: 1 }));
+    this.helpers ??= Array.from({ length: parallel }, () => new SocketTransport(this.protocol, { ...this.options, counters: this.counters, dumpSockets: 1 }));
     const share = Math.ceil(requests.length / parallel);
     const parts = await Promise.all(
-      [this as SocketTransport, ...this.helpers].map((t, i) => {
+      this.helpers.map((t, i) => {
         const mine = requests.slice(i * share, (i + 1) * share);
-        return mine.length === 0 ? Promise.resolve([]) : t === this ? this.exchangeHere(mine) : t.exchange(mine);
+        return mine.length === 0 ? Promise.resolve([]) : t.exchange(mine);
       }),
     );
     return parts.flat();

@@ -12,7 +12,7 @@ import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { sameVirtualServer } from '../engine/observe-ipvs.js';
 import type { StateScope } from '../engine/scope.js';
 import { canonicalCidr, compareCidr, compareVirtualServers } from '../state/canonical.js';
-import { compareStrings, findSorted, setSorted } from '../state/sorted.js';
+import { compareStrings, findSorted, patchSorted } from '../state/sorted.js';
 import type { Family, IpsetState, IptablesState, State, VirtualServer } from '../state/types.js';
 import { hostPrefix } from './addresses.js';
 import { addFamilyIptables, DUMMY_INTERFACE, emptyStats, nodeContext, serviceCreatedMs } from './desired-state.js';
@@ -34,9 +34,6 @@ export interface AggregateResult extends DesiredStateResult {
   /** What may differ from the previous result's state; undefined when everything may (the first, a node change). */
   scope?: StateScope;
 }
-
-/** More changes than this in one list: rebuilt sorted instead of spliced one by one. */
-const SPLICE_LIMIT = 64;
 
 interface Claimant {
   service: string;
@@ -293,14 +290,13 @@ export class DesiredStateAggregate {
       scope.virtualServers.add(key);
     }
     if (vsChanges.length > 0) {
-      const list = vsChanges.length > SPLICE_LIMIT ? undefined : this.virtualServers.slice();
       for (const [key, want, had] of vsChanges) {
         this.counts.realServers += (want?.realServers.length ?? 0) - (had?.realServers.length ?? 0);
         if (want) this.owned.set(key, want);
         else this.owned.delete(key);
-        if (list) setSorted(list, (want ?? had)!, want, compareVirtualServers);
       }
-      this.virtualServers = list ?? [...this.owned.values()].sort(compareVirtualServers);
+      const changes = vsChanges.map(([, want, had]) => [(want ?? had)!, want] as const);
+      this.virtualServers = patchSorted(this.virtualServers, changes, compareVirtualServers, compareVirtualServers);
     }
     for (const [name, members] of t.ipsetMembers) {
       const set = this.ipsets.get(name)!;
@@ -308,23 +304,13 @@ export class DesiredStateAggregate {
       const changed = [...members].filter((m) => (counts?.has(m) ?? false) !== inSorted(set.entries, m));
       if (changed.length === 0) continue;
       scope.ipsetMembers.set(name, new Set(changed));
-      let entries: string[];
-      if (changed.length > SPLICE_LIMIT) entries = [...(counts?.keys() ?? [])].sort();
-      else {
-        entries = set.entries.slice();
-        for (const m of changed) setSorted(entries, m, counts?.has(m) ? m : undefined, compareStrings);
-      }
+      const entries = patchSorted(set.entries, changed.map((m) => [m, counts?.has(m) ? m : undefined] as const), compareStrings, compareStrings);
       this.ipsets.set(name, { ...set, entries });
     }
     const addresses = [...t.addresses].filter((a) => this.addressCounts.has(a) !== (findSorted(this.addresses, a, compareCidr) !== undefined));
     if (addresses.length > 0) {
       for (const a of addresses) scope.addresses.add(a);
-      if (addresses.length > SPLICE_LIMIT) this.addresses = [...this.addressCounts.keys()].sort(compareCidr);
-      else {
-        const list = this.addresses.slice();
-        for (const a of addresses) setSorted(list, a, this.addressCounts.has(a) ? a : undefined, compareCidr);
-        this.addresses = list;
-      }
+      this.addresses = patchSorted(this.addresses, addresses.map((a) => [a, this.addressCounts.has(a) ? a : undefined] as const), compareCidr, compareCidr);
     }
     return scope;
   }

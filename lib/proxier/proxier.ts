@@ -231,6 +231,7 @@ export class Proxier {
       const desired = this.desired.update({ services: currentVersions(serviceChanges), endpointSlices: currentVersions(sliceChanges) }, node);
       const healthChecks = this.o.serviceHealth ? healthCheckPorts(this.desired.healthCheckInput()) : undefined;
       this.logProblems(healthChecks ? [...desired.problems, ...healthChecks.problems] : desired.problems);
+      const desiredAt = clock.now();
 
       const graceful = this.o.gracefulTermination ?? true;
       const record = reason === 'requested' && !fromRead ? this.record : undefined;
@@ -238,6 +239,7 @@ export class Proxier {
       const scope = record && desired.scope ? withDraining(desired.scope, this.draining) : undefined;
       const observed = fromRead ?? (record && graceful ? await this.withConnections(desired.state, record, scope) : record);
       const readKernel = !observed || fromRead !== undefined;
+      const connectionsAt = clock.now();
       // A sync that reads the kernel separates drift from our own queued changes: plan those against the
       // record of our last successful apply first (a dry run: no kernel I/O), and count whatever else the
       // kernel read makes the planner do. The first sync has no record: everything it does is adoption.
@@ -285,6 +287,8 @@ export class Proxier {
         sync: n, reason: fromRead ? 'periodic' : reason, readKernel: report.readKernel, plan: report.scoped ? 'scoped' : 'full', durationMs: done - start, operations: report.operations.length,
         messagesSent: report.messagesSent, iptablesRestores: report.iptablesRestores, services: desired.stats.services,
         virtualServers: desired.stats.virtualServers, realServers: desired.stats.realServers,
+        // Where the time went: the desired state, the connection counts read, the plan and its apply.
+        desiredMs: desiredAt - start, connectionsMs: connectionsAt - desiredAt, applyMs: done - connectionsAt,
       });
     } catch (err) {
       metrics.syncErrorsTotal.inc();

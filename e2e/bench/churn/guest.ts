@@ -151,7 +151,7 @@ async function main(argv: string[]): Promise<void> {
     const byPlan: Record<string, number> = {};
     for (const s of churnSyncs) byPlan[s.plan] = (byPlan[s.plan] ?? 0) + 1;
     // Each sync of the churn, seconds from its start: where the time went.
-    const timeline = syncs.filter((s) => s.at >= churnStart).map((s) => ({ atS: Math.round(s.at - churnStart) / 1000, reason: s.record.reason, plan: s.record.plan, durationMs: s.record.durationMs, operations: s.record.operations }));
+    const timeline = syncs.filter((s) => s.at >= churnStart).map((s) => ({ atS: Math.round(s.at - churnStart) / 1000, reason: s.record.reason, plan: s.record.plan, durationMs: s.record.durationMs, operations: s.record.operations, ...s.record.phases }));
     const cpuS = endSample.cpuS - startSample.cpuS;
     const changes = writer.written;
     const result: ChurnResult = {

@@ -41,7 +41,7 @@ export interface ChurnResult {
     count: number; perSecond: number; changesPerSync: number; byReason: Record<string, number>; syncMs: Distribution;
     /** Absent in figures from before they were recorded. */
     byPlan?: Record<string, number>;
-    timeline?: { atS: number; reason: string; plan: string; durationMs: number; operations: number }[];
+    timeline?: { atS: number; reason: string; plan: string; durationMs: number; operations: number; desiredMs: number; connectionsMs: number; applyMs: number }[];
   };
   cpu: { seconds: number; msPerChange: number };
   rssMiB: { start: number; minutes: number[]; end: number; endVsFirstMinutePct: number };

@@ -12,6 +12,8 @@ export interface SyncRecord {
   messagesSent: number;
   /** "scoped" (the changed Services' objects only) or "full" (the whole state planned). */
   plan: string;
+  /** The sync's phases (ms): desired state, connection counts read, plan and apply; NaN when not logged. */
+  phases: { desiredMs: number; connectionsMs: number; applyMs: number };
 }
 
 /** The sync summary a log line holds, or undefined for any other line (another message, not JSON). */
@@ -25,5 +27,7 @@ export function parseSyncDone(line: string): SyncRecord | undefined {
   }
   if (e['message'] !== 'sync done') return undefined;
   const num = (k: string): number => (typeof e[k] === 'number' ? e[k] : NaN);
-  return { sync: num('sync'), reason: String(e['reason']), readKernel: e['readKernel'] === true, durationMs: num('durationMs'), operations: num('operations'), messagesSent: num('messagesSent'), plan: String(e['plan'] ?? 'unknown') };
+  return { sync: num('sync'), reason: String(e['reason']), readKernel: e['readKernel'] === true, durationMs: num('durationMs'), operations: num('operations'), messagesSent: num('messagesSent'), plan: String(e['plan'] ?? 'unknown'),
+    phases: { desiredMs: num('desiredMs'), connectionsMs: num('connectionsMs'), applyMs: num('applyMs') },
+  };
 }

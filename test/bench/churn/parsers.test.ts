@@ -24,8 +24,10 @@ describe('churn bench: readers', () => {
   });
 
   it('takes "sync done" lines and nothing else', () => {
-    const line = JSON.stringify({ level: 'verbose', message: 'sync done', sync: 7, reason: 'requested', readKernel: false, durationMs: 42, operations: 4, messagesSent: 4, plan: 'scoped', timestamp: 'x' });
-    expect(parseSyncDone(line)).to.deep.equal({ sync: 7, reason: 'requested', readKernel: false, durationMs: 42, operations: 4, messagesSent: 4, plan: 'scoped' });
+    const line = JSON.stringify({ level: 'verbose', message: 'sync done', sync: 7, reason: 'requested', readKernel: false, durationMs: 42, operations: 4, messagesSent: 4, plan: 'scoped', desiredMs: 5, connectionsMs: 7, applyMs: 30, timestamp: 'x' });
+    expect(parseSyncDone(line)).to.deep.equal({
+      sync: 7, reason: 'requested', readKernel: false, durationMs: 42, operations: 4, messagesSent: 4, plan: 'scoped', phases: { desiredMs: 5, connectionsMs: 7, applyMs: 30 },
+    });
     expect(parseSyncDone(JSON.stringify({ message: 'sync queued', note: '"sync done"' }))).to.equal(undefined);
     expect(parseSyncDone('TypeError: "sync done" is not JSON')).to.equal(undefined);
   });
