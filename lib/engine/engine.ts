@@ -89,7 +89,7 @@ export class KernelEngine implements Engine {
 
   async apply(desired: State, options: ApplyOptions = {}): Promise<ApplyReport> {
     const scoped = options.scope && options.observed ? this.planScoped(desired, options.observed, options.scope, options) : undefined;
-    if (scoped) return { ...(await this.run(scoped, options.observed!, false, options.dryRun, desired.interface?.name, desired.virtualServers, desired.ipsets, desired, desired)), scoped: true };
+    if (scoped) return { ...(await this.run(scoped, options.observed!, options.observedFromKernel === true, options.dryRun, desired.interface?.name, desired.virtualServers, desired.ipsets, desired, desired)), scoped: true };
     // Canonical once (the proxier's and `apply -f`'s states already are, so this returns their objects):
     // the read and the planner then trust it instead of each checking 100,000 real servers again.
     const want = canonicalState(desired);

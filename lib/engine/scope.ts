@@ -11,3 +11,17 @@ export interface StateScope {
   /** Interface addresses ("10.96.0.10/32") that may have come or gone. */
   addresses: ReadonlySet<string>;
 }
+
+/** Everything either scope says may differ. */
+export function mergeScopes(a: StateScope, b: StateScope): StateScope {
+  const ipsetMembers = new Map<string, ReadonlySet<string>>(a.ipsetMembers);
+  for (const [name, members] of b.ipsetMembers) {
+    const mine = ipsetMembers.get(name);
+    ipsetMembers.set(name, mine ? new Set([...mine, ...members]) : members);
+  }
+  return {
+    virtualServers: new Set([...a.virtualServers, ...b.virtualServers]),
+    ipsetMembers,
+    addresses: new Set([...a.addresses, ...b.addresses]),
+  };
+}

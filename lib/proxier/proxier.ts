@@ -17,7 +17,8 @@
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import type { ApplyReport, Engine, OperationFailure } from '../engine/engine-api.js';
 import type { ObservedState } from '../engine/observed.js';
-import type { StateScope } from '../engine/scope.js';
+import { mergeScopes, type StateScope } from '../engine/scope.js';
+import { driftScope } from '../engine/drift-scope.js';
 import { describe as describeOperation } from '../engine/operations.js';
 import type { ProxierHealth } from '../health/proxier-health.js';
 import { ChangeTracker, endpointSliceProjection, serviceProjection } from '../kube/change-tracker.js';
@@ -235,9 +236,12 @@ export class Proxier {
 
       const graceful = this.o.gracefulTermination ?? true;
       const record = reason === 'requested' && !fromRead ? this.record : undefined;
-      // Planned by scope: the changed Services' objects, and virtual servers still draining real servers.
-      const scope = record && desired.scope ? withDraining(desired.scope, this.draining) : undefined;
-      const observed = fromRead ?? (record && graceful ? await this.withConnections(desired.state, record, scope) : record);
+      // Planned by scope: the changed Services' objects, and virtual servers still draining real servers;
+      // after the periodic read, also what the read found different from the record (drift-scope.ts).
+      const readDrift = fromRead && this.record && desired.scope ? driftScope(fromRead, this.record) : undefined;
+      const scope = (record || readDrift) && desired.scope ? withDraining(desired.scope, this.draining) : undefined;
+      const applyScope = readDrift && scope ? mergeScopes(scope, readDrift.scope) : scope;
+      const observed = readDrift?.observed ?? fromRead ?? (record && graceful ? await this.withConnections(desired.state, record, scope) : record);
       const readKernel = !observed || fromRead !== undefined;
       const connectionsAt = clock.now();
       // A sync that reads the kernel separates drift from our own queued changes: plan those against the
@@ -258,7 +262,7 @@ export class Proxier {
       const report = await engine.apply(desired.state, {
         ...(observed ? { observed } : {}),
         ...(fromRead ? { observedFromKernel: true } : {}),
-        ...(observed && scope ? { scope } : {}),
+        ...(observed && applyScope ? { scope: applyScope } : {}),
         gracefulTermination: graceful,
         neverDelete: this.neverDelete,
       });
@@ -268,7 +272,7 @@ export class Proxier {
       this.kernelRead?.applied(report.operations);
       this.record = report.after;
       this.driftBase = undefined;
-      this.draining = drainingVirtualServers(report.after, observed && scope ? [...scope.virtualServers] : undefined);
+      this.draining = drainingVirtualServers(report.after, observed && applyScope ? [...applyScope.virtualServers] : undefined);
 
       const drift = expected ? driftByKind(report.operations, expected) : new Map();
       for (const [kind, count] of drift) metrics.driftRepairedTotal.inc({ kind }, count);

@@ -305,6 +305,9 @@ describe('Proxier sync loop', () => {
     await t.step(0);
     expect(t.engine.sources().at(-1)).to.equal('read');
     expect(t.engine.calls.at(-1)!.report.operations.map(describeOp)).to.deep.equal(['+ real server tcp 10.96.0.11:80 -> 10.244.2.1:8080 masq weight 1']);
+    // Planned by scope: what the read found different from the record (the simulated engine checks it
+    // against the full plan).
+    expect([...t.engine.calls.at(-1)!.options.scope!.virtualServers]).to.deep.equal(['tcp 10.96.0.11:80']);
     expect(realServers(t.engine, 'tcp 10.96.0.10:80')).to.deep.equal(['10.244.1.1:8080', '10.244.1.3:8080']);
     expect(realServers(t.engine, 'tcp 10.96.0.12:80')).to.deep.equal(['10.244.3.1:8080']);
     expect(await metricValue(t.metrics, 'ipvs_proxier_drift_repaired_total', { kind: 'rs-add' })).to.equal(1);

@@ -78,7 +78,7 @@ export class SimulatedEngine implements Engine {
 
   async apply(desired: State, options: ApplyOptions = {}): Promise<ApplyReport> {
     if (this.gate) await this.gate;
-    const readKernel = options.observed === undefined;
+    const readKernel = options.observed === undefined || options.observedFromKernel === true;
     const observed = options.observed ?? (await this.observe());
     const planOptions = { gracefulTermination: options.gracefulTermination, neverDelete: options.neverDelete };
     const full = planChanges(desired, observed, planOptions);
