@@ -66,8 +66,10 @@ describe('fault suite: tampering with what the proxier programmed, foreign objec
    * returns extra figures for the result line (what the kernel let it do).
    */
   async function tamperCase(name: string, tamper: () => Record<string, unknown> | void, opts: { pauseChurn?: boolean; afterTamper?: () => void } = {}): Promise<CaseResult> {
-    const before = await readCounters(proxier!.metrics);
+    // Pausing the neighbour may take a while in the guest: the counters are read after it, so the syncs
+    // counted are those from the tamper to the repair's count (periodic cycles: one sync each).
     if (opts.pauseChurn) await churn!.pause();
+    const before = await readCounters(proxier!.metrics);
     const from = Date.now();
     const extra = tamper() ?? {};
     opts.afterTamper?.();
