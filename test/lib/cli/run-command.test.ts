@@ -7,32 +7,14 @@ import { createServer, request, type IncomingMessage, type Server } from 'node:h
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import { ApiServer } from '../../../e2e/apiserver-src/api-server.js';
 import { ENDPOINT_SLICES, NODES, SERVICES } from '../../../e2e/apiserver-src/resource-types.js';
 import { kubeConfigFor, runProxier, type RunDependencies } from '../../../lib/cli/run-command.js';
 import { KernelError } from '../../../lib/kernel/kernel-error.js';
 import { systemClock } from '../../../lib/sync/clock.js';
+import { captureLogger } from '../log/capture-logger.js';
 import { SimulatedEngine } from '../proxier/simulated-engine.js';
 
-interface LogEntry {
-  level: string;
-  message: string;
-  [k: string]: unknown;
-}
-
-function captureLogger() {
-  const entries: LogEntry[] = [];
-  const stream = new Writable({
-    objectMode: true,
-    write(info: LogEntry, _e, done) {
-      entries.push(info);
-      done();
-    },
-  });
-  return { log: winston.createLogger({ level: 'debug', transports: [new winston.transports.Stream({ stream })] }), entries };
-}
 
 /** Polls until the condition holds; the limit is a safety net against hangs, not a performance assertion. */
 async function eventually(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {

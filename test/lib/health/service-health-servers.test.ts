@@ -3,16 +3,10 @@
 import { expect } from 'chai';
 import { request, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import { listenOn, ServiceHealthServers, type ListenFunction } from '../../../lib/health/service-health-servers.js';
 import type { HealthCheckPorts } from '../../../lib/proxier/health-check-ports.js';
+import { captureLogger } from '../log/capture-logger.js';
 
-interface LogEntry {
-  level: string;
-  message: string;
-  [k: string]: unknown;
-}
 
 interface Answer {
   status: number;
@@ -48,15 +42,7 @@ async function refused(host: string, port: number): Promise<string> {
 const anyPort: ListenFunction = (server, _port, host) => listenOn(server, 0, host);
 
 function setup(listen: ListenFunction = anyPort) {
-  const entries: LogEntry[] = [];
-  const stream = new Writable({
-    objectMode: true,
-    write(info: LogEntry, _enc, done) {
-      entries.push(info);
-      done();
-    },
-  });
-  const log = winston.createLogger({ level: 'debug', transports: [new winston.transports.Stream({ stream })] });
+  const { log, entries } = captureLogger();
   const state = { healthy: true };
   const servers = new ServiceHealthServers({ log, proxierHealthy: () => state.healthy, listen });
   /** Where wanted port `port` listens (first address). */

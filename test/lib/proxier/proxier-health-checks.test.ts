@@ -3,14 +3,13 @@
 // facts of that sync; a failing hook is logged and never fails the sync.
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import { ProxierHealth } from '../../../lib/health/proxier-health.js';
 import { objectKey } from '../../../lib/kube/change-tracker.js';
 import { createProxierMetrics } from '../../../lib/metrics/proxier-metrics.js';
 import type { HealthCheckPorts } from '../../../lib/proxier/health-check-ports.js';
 import { Proxier, type NodeFacts, type ProxierOptions } from '../../../lib/proxier/proxier.js';
 import { FakeClock } from '../../../lib/sync/clock.js';
+import { captureLogger } from '../log/capture-logger.js';
 import { service, slice } from './fixtures.js';
 import { SimulatedEngine } from './simulated-engine.js';
 
@@ -19,9 +18,7 @@ const FACTS: NodeFacts = { nodeIPs: ['192.168.122.10'], localAddresses: ['192.16
 
 function setup(serviceHealth: ProxierOptions['serviceHealth']) {
   const clock = new FakeClock();
-  const entries: { level: string; message: string; [k: string]: unknown }[] = [];
-  const stream = new Writable({ objectMode: true, write: (info, _e, done) => (entries.push(info), done()) });
-  const log = winston.createLogger({ level: 'debug', transports: [new winston.transports.Stream({ stream })] });
+  const { log, entries } = captureLogger();
   const engine = new SimulatedEngine();
   const proxier = new Proxier({
     engine, clock, log, metrics: createProxierMetrics(), health: new ProxierHealth(() => clock.now(), 2 * SYNC),

@@ -2,41 +2,21 @@
 // its own record, drift repair and counting, retries, health, metrics, and what one Service change touches.
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import { emptyLedger } from '../../../lib/engine/ledger.js';
 import { describe as describeOp } from '../../../lib/engine/operations.js';
 import { ProxierHealth } from '../../../lib/health/proxier-health.js';
 import { KernelError } from '../../../lib/kernel/kernel-error.js';
 import { objectKey } from '../../../lib/kube/change-tracker.js';
-import type { Logger } from '../../../lib/log/logger.js';
 import { createProxierMetrics, type ProxierMetrics } from '../../../lib/metrics/proxier-metrics.js';
 import { Proxier, TRIGGER_TIME_ANNOTATION, type ProxierOptions } from '../../../lib/proxier/proxier.js';
 import { FakeClock } from '../../../lib/sync/clock.js';
+import { captureLogger } from '../log/capture-logger.js';
 import { service, slice } from './fixtures.js';
 import { SimulatedEngine } from './simulated-engine.js';
 
 const SYNC = 30_000;
 const RETRY = 5_000;
 const T0 = 1_700_000_000_000;
-
-interface LogEntry {
-  level: string;
-  message: string;
-  [k: string]: unknown;
-}
-
-function captureLogger(): { log: Logger; entries: LogEntry[] } {
-  const entries: LogEntry[] = [];
-  const stream = new Writable({
-    objectMode: true,
-    write(info: LogEntry, _enc, done) {
-      entries.push(info);
-      done();
-    },
-  });
-  return { log: winston.createLogger({ level: 'debug', transports: [new winston.transports.Stream({ stream })] }), entries };
-}
 
 function web(name: string, clusterIP: string, over: Partial<V1Service['spec']> = {}): V1Service {
   return service(name, { type: 'ClusterIP', clusterIP, clusterIPs: [clusterIP], ports: [{ name: 'http', port: 80, protocol: 'TCP' }], ...over });
