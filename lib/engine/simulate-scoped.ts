@@ -7,7 +7,7 @@
 // ledger sets created): the caller then simulates the whole state. A small state cannot tell a full set
 // (maxelem): the kernel's answer to that comes with the apply itself.
 import { canonicalCidr, canonicalIpset, canonicalVirtualServer, compareCidr, compareVirtualServers, virtualServerKey } from '../state/canonical.js';
-import { compareStrings, findSorted, setSorted } from '../state/sorted.js';
+import { compareStrings, findSorted, patchSorted } from '../state/sorted.js';
 import type { IpsetState, State, VirtualServer } from '../state/types.js';
 import { isLedgerSetName, keyFromLedgerEntry, LEDGER_SETS, virtualServerIdFromKey } from './ledger.js';
 import type { ObservedState } from './observed.js';
@@ -62,11 +62,7 @@ export function applyScopedOperations(observed: ObservedState, ops: readonly Ope
       changes.push([id, shared]);
     }
     if (sharable && count === desired.virtualServers.length) out.virtualServers = desired.virtualServers as VirtualServer[];
-    else {
-      const list = observed.virtualServers.slice();
-      for (const [id, vs] of changes) setSorted(list, id, vs, compareVirtualServers);
-      out.virtualServers = list;
-    }
+    else out.virtualServers = patchSorted(observed.virtualServers, changes, compareVirtualServers, compareVirtualServers);
   }
   if (t.ledger) {
     const keys = new Set(observed.ledger.virtualServers);
@@ -92,8 +88,7 @@ export function applyScopedOperations(observed: ObservedState, ops: readonly Ope
         if (sharable && present !== inSorted(want!.entries, m)) sharable = false;
       }
       if (sharable && count === want!.entries.length) return want!;
-      const entries = s.entries.slice();
-      for (const m of members) setSorted(entries, m, now?.has(m) ? m : undefined, compareStrings);
+      const entries = patchSorted(s.entries, [...members].map((m) => [m, now?.has(m) ? m : undefined] as const), compareStrings, compareStrings);
       return { ...s, entries };
     });
   }
@@ -106,12 +101,9 @@ export function applyScopedOperations(observed: ObservedState, ops: readonly Ope
       count += (now.has(a) ? 1 : 0) - (findSorted(observed.interface.addresses, a, compareCidr) !== undefined ? 1 : 0);
       if (sharable && now.has(a) !== (findSorted(wanted!, a, compareCidr) !== undefined)) sharable = false;
     }
-    let list: string[];
-    if (sharable && count === wanted!.length) list = wanted!;
-    else {
-      list = observed.interface.addresses.slice();
-      for (const a of t.addresses) setSorted(list, a, now.has(a) ? a : undefined, compareCidr);
-    }
+    const list = sharable && count === wanted!.length
+      ? wanted!
+      : patchSorted(observed.interface.addresses, [...t.addresses].map((a) => [a, now.has(a) ? a : undefined] as const), compareCidr, compareCidr);
     out.interface = { ...observed.interface, exists: after.interface?.exists ?? false, addresses: list };
   }
   if (after.iptables) out.iptables = after.iptables;

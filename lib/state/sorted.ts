@@ -27,27 +27,11 @@ export function compareStrings(a: string, b: string): number {
 }
 
 /**
- * Puts `item` in place of the one equal to `x` (inserting it when there is none), or takes that one out when
- * `item` is undefined; `list` is changed in place. Returns the item replaced or removed.
- */
-export function setSorted<T, K>(list: T[], x: K, item: T | undefined, cmp: (item: T, x: K) => number): T | undefined {
-  const i = sortedIndex(list, x, cmp);
-  if (i >= 0) {
-    const old = list[i];
-    if (item === undefined) list.splice(i, 1);
-    else list[i] = item;
-    return old;
-  }
-  if (item !== undefined) list.splice(-i - 1, 0, item);
-  return undefined;
-}
-
-/**
  * A copy of `list` (sorted by `cmp`) with every change made: [x, item] puts `item` in place of the one equal
  * to `x` (or inserts it), [x, undefined] takes that one out. The changes' keys must be distinct. For k
  * changes to n items: k log n comparisons and one pass of copying, where re-sorting the whole list costs
  * n log n comparisons (130,000 at 10,000 virtual servers, for every sync with more than a few changes) and
- * splicing each change in costs a move of the list per change.
+ * splicing each change in (the list copied, then spliced per change) moves the list once per change.
  */
 export function patchSorted<T, K>(
   list: readonly T[],
