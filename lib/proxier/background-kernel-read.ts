@@ -23,12 +23,10 @@ export class BackgroundKernelRead {
   private result: ObservedState | undefined;
   private error: unknown;
   private isSettled = false;
-  /** Settles (never rejects) when the read has ended either way. */
-  readonly done: Promise<void>;
 
-  /** `onSettled` runs once the read has ended (the proxier asks for the sync that uses it). */
+  /** `onSettled` runs once the read has ended, either way (the proxier asks for the sync that uses it). */
   constructor(read: Promise<ObservedState>, onSettled: () => void) {
-    this.done = read.then(
+    void read.then(
       (r) => {
         this.result = r;
       },

@@ -36,6 +36,7 @@ import { healthCheckPorts, type HealthCheckPorts } from './health-check-ports.js
 import { nodeEligible, nodeInternalIPs } from './node-addresses.js';
 import { nodeZone } from './topology.js';
 import type { NodeConfig, Problem } from './types.js';
+import { errorText } from '../log/error-text.js';
 
 /** The EndpointSlice controller's record of when the change that produced this slice version happened. */
 export const TRIGGER_TIME_ANNOTATION = 'endpoints.kubernetes.io/last-change-trigger-time';
@@ -238,8 +239,9 @@ export class Proxier {
       const record = reason === 'requested' && !fromRead ? this.record : undefined;
       // Planned by scope: the changed Services' objects, and virtual servers still draining real servers;
       // after the periodic read, also what the read found different from the record (drift-scope.ts).
-      const readDrift = fromRead && this.record && desired.scope ? driftScope(fromRead, this.record) : undefined;
-      const scope = (record || readDrift) && desired.scope ? withDraining(desired.scope, this.draining) : undefined;
+      const ownScope = desired.scope ? withDraining(desired.scope, this.draining) : undefined;
+      const readDrift = fromRead && this.record && ownScope ? driftScope(fromRead, this.record) : undefined;
+      const scope = record || readDrift ? ownScope : undefined;
       const applyScope = readDrift && scope ? mergeScopes(scope, readDrift.scope) : scope;
       const observed = readDrift?.observed ?? fromRead ?? (record && graceful ? await this.withConnections(desired.state, record, scope) : record);
       const readKernel = !observed || fromRead !== undefined;
@@ -250,7 +252,7 @@ export class Proxier {
       const base = readKernel ? this.record ?? this.driftBase : undefined;
       // Against the record of the last apply, only the changed Services' objects can differ: that dry run is
       // planned by scope (against the drift base of a failed sync, anything may).
-      const baseScope = base === this.record && desired.scope ? withDraining(desired.scope, this.draining) : undefined;
+      const baseScope = base === this.record ? ownScope : undefined;
       const expected = base
         ? (await engine.apply(desired.state, { dryRun: true, observed: base, ...(baseScope ? { scope: baseScope } : {}), gracefulTermination: graceful, neverDelete: this.neverDelete })).operations
         : undefined;
@@ -439,9 +441,6 @@ function nodeDependencies(node: V1Node | undefined): string {
   return JSON.stringify([nodeInternalIPs(node), nodeZone(node)]);
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /**
  * The scheduler a refused NEW_SERVICE/SET_SERVICE asked for, when the refusal is ENOENT: the kernel loads
