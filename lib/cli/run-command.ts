@@ -27,6 +27,7 @@ import { systemClock, type Clock } from '../sync/clock.js';
 import { formatDuration } from './duration.js';
 import { FlagError, parseProxierFlags, type BindAddress, type ConfigFileReport, type ProxierFlags } from './flags.js';
 import { tokenFileUsers } from './kubeconfig-token-file.js';
+import { errorText } from '../log/error-text.js';
 
 /** Everything that touches the outside world, replaceable in tests. */
 export interface RunDependencies {
@@ -352,8 +353,4 @@ function closeServer(server: Server): Promise<void> {
 function addressText(a: AddressInfo | undefined): string {
   if (!a) return 'disabled';
   return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -7,6 +7,7 @@
 // is made instead, as client-go's pager does (FullListIfExpired).
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.js';
+import { errorText } from '../log/error-text.js';
 
 /** Items per page: client-go's pager default (tools/pager defaultPageSize), which the reflector uses. */
 export const LIST_PAGE_SIZE = 500;
@@ -59,8 +60,4 @@ async function listWhole<T extends KubernetesObject>(what: string, fetch: PageFe
 function statusCode(err: unknown): number | undefined {
   const code = (err as { code?: unknown } | undefined)?.code;
   return typeof code === 'number' ? code : undefined;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -6,6 +6,7 @@
 // never syncs from a partial initial list.
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.js';
+import { errorText } from '../log/error-text.js';
 
 export interface WatcherHandlers<T> {
   /** Called for add/update with the object, for delete with `undefined`. */
@@ -92,10 +93,6 @@ export class ResourceWatcher<T extends KubernetesObject> {
   }
 }
 
-function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
 
 /**
  * The watch asks for BOOKMARKs, as client-go's reflector does. ListWatch sends no query of its own for it,
