@@ -23,6 +23,7 @@ import { planScoped } from './plan-scoped.js';
 import type { StateScope } from './scope.js';
 import { applyScopedOperations, quietRecord } from './simulate-scoped.js';
 import { readVirtualServers } from './observe-ipvs.js';
+import { ServiceTableWrites } from './service-table-writes.js';
 import { virtualServerId } from './plan-virtual-servers.js';
 import { applyOperationsToState } from './simulate.js';
 
@@ -58,7 +59,7 @@ export class KernelEngine implements Engine {
     const all = [c.ipvs, c.ipset, c.route];
     try {
       const [ipvs, ipset] = await Promise.all([IpvsClient.open(c.ipvs), IpsetClient.open(c.ipset)]);
-      return new KernelEngine({ ipvs, ipset, links: new LinkClient(c.route), iptables: o.iptables ?? new CommandIptablesRunner() }, all, counters);
+      return new KernelEngine({ ipvs, ipset, links: new LinkClient(c.route), iptables: o.iptables ?? new CommandIptablesRunner(), serviceWrites: new ServiceTableWrites() }, all, counters);
     } catch (e) {
       for (const conn of all) conn.close();
       throw e;
@@ -72,7 +73,7 @@ export class KernelEngine implements Engine {
   async observe(interfaceName: string | undefined = DEFAULT_INTERFACE, withIptables = true, known?: readonly VirtualServer[], knownAreCanonical = false): Promise<ObservedState> {
     const { ipvs, ipset, links, iptables } = this.backends;
     const [{ virtualServers, connections }, listed, link, rules] = await Promise.all([
-      readVirtualServers(ipvs, { known, knownAreCanonical }),
+      readVirtualServers(ipvs, { known, knownAreCanonical, ...(this.backends.serviceWrites ? { writes: this.backends.serviceWrites } : {}) }),
       ipset.list(),
       interfaceName ? links.find(interfaceName) : Promise.resolve(undefined),
       withIptables ? readIptables(iptables).then(ownedIptablesState) : Promise.resolve(undefined),
@@ -105,7 +106,7 @@ export class KernelEngine implements Engine {
   }
 
   async readConnections(virtualServers: readonly VirtualServer[]): Promise<ConnectionCounts> {
-    const dests = await this.backends.ipvs.listDestinations(virtualServers.map((vs) => serviceKeyOf(virtualServerId(vs))), { counters: false });
+    const dests = await this.backends.ipvs.listDestinations(virtualServers.map((vs) => serviceKeyOf(virtualServerId(vs))), { counters: false, parallel: true });
     const connections = new Map<string, Map<string, number>>();
     virtualServers.forEach((vs, i) => {
       connections.set(virtualServerKey(vs), new Map(dests[i]!.map((d) => [destinationKey(d.destination), d.stats.activeConns + d.stats.inactiveConns])));

@@ -27,12 +27,15 @@ import type { LinkClient } from '../kernel/link-client.js';
 import type { OperationFailure } from './engine-api.js';
 import { LEDGER_FWM, LEDGER_FWM6, LEDGER_VS, LEDGER_VS6, ledgerSetSpec } from './ledger.js';
 import type { Operation } from './operations.js';
+import type { ServiceTableWrites } from './service-table-writes.js';
 
 export interface Backends {
   ipvs: IpvsClient;
   ipset: IpsetClient;
   links: LinkClient;
   iptables: IptablesRunner;
+  /** Counts our virtual server adds and deletes, for a service dump run beside them (observe-ipvs.ts). */
+  serviceWrites?: ServiceTableWrites;
 }
 
 export interface ExecutionResult {
@@ -152,7 +155,9 @@ async function runIpvs(ops: Operation[], k: Backends, r: ExecutionResult): Promi
     const chunk = ops.slice(i, i + IPVS_CHUNK);
     const requests = chunk.map((op) => ipvsRequest(op, k.ipvs.familyId));
     r.messagesSent += requests.length;
-    const errors = await k.ipvs.send(requests);
+    const send = () => k.ipvs.send(requests);
+    const changesTable = k.serviceWrites && chunk.some((op) => op.kind === 'vs-add' || op.kind === 'vs-del');
+    const errors = await (changesTable ? k.serviceWrites!.during(send) : send());
     failures.push(...collect(chunk, errors.map((e) => (e ? [e] : []))));
   }
   return failures;

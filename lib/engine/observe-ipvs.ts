@@ -10,12 +10,13 @@
 //  - a virtual server read exactly as one the caller already holds (the desired state's: an unchanged
 //    service) is returned as that object, so a re-read of an unchanged kernel keeps next to nothing of its
 //    own; the objects are never mutated (see canonical.ts).
-import type { IpvsDestinationEntry } from '../../native-free-netlink/ipvs/types.js';
+import type { IpvsDestinationEntry, IpvsServiceEntry } from '../../native-free-netlink/ipvs/types.js';
 import type { IpvsClient, IpvsServiceWithDestinations } from '../kernel/ipvs-client.js';
 import { destinationKey, fromIpvsDestination, fromIpvsService, realServerIsDestination } from '../kernel/ipvs-convert.js';
 import { compareRealServers, isCanonicalVirtualServer, virtualServerKey } from '../state/canonical.js';
 import type { RealServer, VirtualServer } from '../state/types.js';
 import type { ConnectionCounts } from './observed.js';
+import type { ServiceTableWrites } from './service-table-writes.js';
 
 /**
  * Services whose destinations are dumped per exchange (spread over the transport's dump sockets). Small, so
@@ -114,16 +115,30 @@ export function virtualServersFromKernel(services: readonly IpvsServiceWithDesti
  */
 export async function readVirtualServers(
   ipvs: IpvsClient,
-  o: { slice?: number; known?: readonly VirtualServer[]; knownAreCanonical?: boolean } = {},
+  o: { slice?: number; known?: readonly VirtualServer[]; knownAreCanonical?: boolean; writes?: ServiceTableWrites } = {},
 ): Promise<IpvsRead> {
   const slice = o.slice ?? DESTINATION_DUMP_SLICE;
   const known = o.known ? { byKey: new Map(o.known.map((v) => [virtualServerKey(v), v])), canonical: o.knownAreCanonical === true } : undefined;
-  const services = await ipvs.listServices({ counters: false });
+  const services = await listServices(ipvs, o.writes);
   const out: Reading = { virtualServers: [], connections: new Map() };
   for (let i = 0; i < services.length; i += slice) {
     const part = services.slice(i, i + slice);
-    const dests = await ipvs.listDestinations(part.map((s) => s.service), { counters: false });
+    const dests = await ipvs.listDestinations(part.map((s) => s.service), { counters: false, apart: true });
     part.forEach((s, j) => addService({ service: s.service, destinations: dests[j]! }, out, known));
   }
   return out;
+}
+
+/**
+ * Every service, dumped apart from the socket a sync's changes go over (a 10,000-service dump kept them
+ * waiting). When our own virtual server adds or deletes ran beside it (`writes`), positions may have shifted
+ * under the dump: it is done again on the connection's own socket, in turn with those writes.
+ */
+async function listServices(ipvs: IpvsClient, writes: ServiceTableWrites | undefined): Promise<IpvsServiceEntry[]> {
+  const before = writes ? writes.quietMark() : 0;
+  if (before !== undefined) {
+    const services = await ipvs.listServices({ counters: false, apart: true });
+    if (!writes || writes.quietMark() === before) return services;
+  }
+  return ipvs.listServices({ counters: false });
 }

@@ -103,7 +103,8 @@ export class IpsetClient {
     // A dump the kernel flags NLM_F_DUMP_INTR (changed while it was read) may hold a half-applied state:
     // read again, as the IPVS and link clients do, rather than plan from it.
     for (let attempt = 1; ; attempt++) {
-      const [r] = await this.conn.exchange([encodeListRequest({}, this.header())]);
+      // Every set's members (20,000 and more): apart from the socket member changes go over.
+      const [r] = await this.conn.exchange([encodeListRequest({}, this.header())], { apart: true });
       if (r!.ack && r!.ack.errno !== 0) throw new KernelError('ipset LIST', 'all sets', r!.ack.errno, r!.ack.message);
       if (!r!.dumpInterrupted) return this.decodeList(r!.replies);
       if (attempt >= DUMP_ATTEMPTS) throw new KernelError('ipset LIST', 'all sets', EBUSY, `interrupted by concurrent changes ${attempt} times`);

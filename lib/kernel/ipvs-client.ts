@@ -31,6 +31,10 @@ export interface IpvsServiceWithDestinations extends IpvsServiceEntry {
 /** What a listing decodes: `counters: false` skips the packet/byte counters (a sync needs none of them). */
 export interface ListOptions {
   counters?: boolean;
+  /** A whole-kernel read: its dumps run apart from the socket a sync's changes go over (ExchangeOptions). */
+  apart?: boolean;
+  /** Destinations a sync waits for: dumped all at once (ExchangeOptions.parallel). */
+  parallel?: boolean;
 }
 
 /** How often a dump interrupted by concurrent changes (NLM_F_DUMP_INTR) is retried before giving up. */
@@ -68,7 +72,7 @@ export class IpvsClient {
 
   async listServices(o: ListOptions = {}): Promise<IpvsServiceEntry[]> {
     for (let attempt = 1; ; attempt++) {
-      const [r] = await this.conn.exchange([getServices(this.familyId, 0)]);
+      const [r] = await this.conn.exchange([getServices(this.familyId, 0)], { apart: o.apart === true });
       this.check(r!, 'GET_SERVICE', 'dump');
       const dump = decodeServiceList(r!.replies, { familyId: this.familyId, counters: o.counters });
       if (!dump.interrupted && !r!.dumpInterrupted) return dump.entries;
@@ -81,7 +85,7 @@ export class IpvsClient {
     const out: IpvsDestinationEntry[][] = new Array(keys.length);
     let todo = keys.map((_, i) => i);
     for (let attempt = 1; todo.length > 0; attempt++) {
-      const results = await this.conn.exchange(todo.map((i) => getDestinations(this.familyId, 0, keys[i]!)));
+      const results = await this.conn.exchange(todo.map((i) => getDestinations(this.familyId, 0, keys[i]!)), { apart: o.apart === true, parallel: o.parallel === true });
       const again: number[] = [];
       results.forEach((r, j) => {
         const i = todo[j]!;

@@ -22,8 +22,22 @@ export interface NetlinkConnection {
    * sequence numbers itself (the requests' `seq` is overwritten). Kernel errors do not reject: they are in
    * each result's `ack`. Rejects only for transport failures (timeout, socket error, lost replies).
    */
-  exchange(requests: readonly NetlinkMessage[]): Promise<ExchangeResult[]>;
+  exchange(requests: readonly NetlinkMessage[], options?: ExchangeOptions): Promise<ExchangeResult[]>;
   close(): void;
+}
+
+export interface ExchangeOptions {
+  /**
+   * Dumps of a whole-kernel read (all virtual servers, all sets, all addresses): run apart from the
+   * connection's own socket where the connection can (helper sockets), so the short requests of a sync
+   * sent meanwhile do not wait for them. Only a hint: the results are the same either way.
+   */
+  apart?: boolean;
+  /**
+   * A few dumps the caller waits on (a sync's connection counts): all at once, each on a socket of its own
+   * where the connection can (sockets kept for these, so they never queue behind a read's dumps).
+   */
+  parallel?: boolean;
 }
 
 /** Counts what went over a connection, for benchmarks and metrics. */

@@ -15,7 +15,7 @@ import { RawNetlinkSocket } from 'netlink/dist/raw.js';
 import { isLittleEndianHost, setU16le } from '../../native-free-netlink/core/bytes.js';
 import { ENOBUFS } from '../../native-free-netlink/core/errno.js';
 import { decodeMessages, encodeMessage, NLM_F_ACK, NLM_F_DUMP, type NetlinkMessage } from '../../native-free-netlink/core/message.js';
-import { NetlinkTransportError, type ExchangeResult, type NetlinkConnection, type TransportCounters } from './connection.js';
+import { NetlinkTransportError, type ExchangeOptions, type ExchangeResult, type NetlinkConnection, type TransportCounters } from './connection.js';
 import { ReplyCollector } from './reply-collector.js';
 import { worstReplyBytes } from './reply-budget.js';
 
@@ -67,11 +67,18 @@ const defaultTimers: Timers = {
 };
 
 /**
- * Fewer dumps than this stay on this socket: the connection counts a sync reads (a dump per virtual server
- * losing a TCP real server: tens) would otherwise queue behind the periodic read's shares on the helper
- * sockets, and they took 0.5-1 s of a 1 s sync in the churn benchmark; overlapping so few saves little.
+ * Fewer dumps than this stay on this socket unless asked apart or in parallel: a few dumps would queue
+ * behind the periodic read's shares on the helper sockets (the connection counts a sync reads took 0.5-1 s
+ * of a 1 s sync there in the churn benchmark; they now go in parallel, on sockets of their own).
  */
 const SPREAD_MIN_DUMPS = 64;
+
+/**
+ * Sockets for ExchangeOptions.parallel, opened as needed. The dumps of a sync's connection counts went one
+ * round trip after another on this socket: 300-900 ms for the 5-20 of a sync in the churn benchmark while a
+ * periodic read kept the event loop busy between the round trips (3.1 s for one sync), ~50 ms alone.
+ */
+const QUICK_SOCKETS = 8;
 
 export class SocketTransport implements NetlinkConnection {
   private readonly socket: RawNetlinkSocket;
@@ -88,6 +95,8 @@ export class SocketTransport implements NetlinkConnection {
   private readonly options: SocketTransportOptions;
   /** Extra sockets for parallel dumps, opened on first use. */
   private helpers: SocketTransport[] | undefined;
+  /** Sockets for the few dumps a sync waits on (ExchangeOptions.parallel), kept apart from `helpers`. */
+  private quick: SocketTransport[] | undefined;
   private onMessage: ((buf: Buffer) => void) | undefined;
   private onError: ((err: Error & { errno?: number; code?: string }) => void) | undefined;
   private closed = false;
@@ -122,21 +131,28 @@ export class SocketTransport implements NetlinkConnection {
     this.socket.unref();
   }
 
-  exchange(requests: readonly NetlinkMessage[]): Promise<ExchangeResult[]> {
+  exchange(requests: readonly NetlinkMessage[], options: ExchangeOptions = {}): Promise<ExchangeResult[]> {
     const parallel = this.options.dumpSockets ?? 4;
-    if (parallel > 1 && requests.length >= SPREAD_MIN_DUMPS && requests.every((r) => (r.flags & NLM_F_DUMP) === NLM_F_DUMP)) {
-      return this.exchangeSpread(requests, parallel);
-    }
+    const dumps = requests.length > 0 && requests.every((r) => (r.flags & NLM_F_DUMP) === NLM_F_DUMP);
+    if (parallel > 1 && dumps && options.parallel === true) return this.exchangeSpread(requests, (this.quick ??= []), QUICK_SOCKETS);
+    if (parallel > 1 && dumps && (options.apart === true || requests.length >= SPREAD_MIN_DUMPS)) return this.exchangeSpread(requests, (this.helpers ??= []), parallel);
     return this.exchangeHere(requests);
   }
 
-  /** Contiguous shares of the dumps on the helper sockets (not this one); results in request order. */
-  private async exchangeSpread(requests: readonly NetlinkMessage[], parallel: number): Promise<ExchangeResult[]> {
+  /** Helper sockets opened so far, of both pools (0 until an exchange is spread, run apart or in parallel). */
+  get helperSockets(): number {
+    return (this.helpers?.length ?? 0) + (this.quick?.length ?? 0);
+  }
+
+  /** Contiguous shares of the dumps on sockets of the pool (not this one); results in request order. */
+  private async exchangeSpread(requests: readonly NetlinkMessage[], pool: SocketTransport[], max: number): Promise<ExchangeResult[]> {
     if (this.closed) throw new NetlinkTransportError('netlink connection is closed');
-    this.helpers ??= Array.from({ length: parallel }, () => new SocketTransport(this.protocol, { ...this.options, counters: this.counters, dumpSockets: 1 }));
-    const share = Math.ceil(requests.length / parallel);
+    // Only as many as the dumps need: a whole-table dump run apart is one request, on one helper.
+    const count = Math.min(max, requests.length);
+    while (pool.length < count) pool.push(new SocketTransport(this.protocol, { ...this.options, counters: this.counters, dumpSockets: 1 }));
+    const share = Math.ceil(requests.length / count);
     const parts = await Promise.all(
-      this.helpers.map((t, i) => {
+      pool.slice(0, count).map((t, i) => {
         const mine = requests.slice(i * share, (i + 1) * share);
         return mine.length === 0 ? Promise.resolve([]) : t.exchange(mine);
       }),
@@ -274,7 +290,7 @@ export class SocketTransport implements NetlinkConnection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const h of this.helpers ?? []) h.close();
+    for (const h of [...(this.helpers ?? []), ...(this.quick ?? [])]) h.close();
     this.abortInFlight?.(new NetlinkTransportError('netlink connection closed while waiting for replies'));
     this.socket.close();
   }

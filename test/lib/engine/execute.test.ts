@@ -15,7 +15,11 @@ import { IpvsClient } from '../../../lib/kernel/ipvs-client.js';
 import { LinkClient } from '../../../lib/kernel/link-client.js';
 import { FakeIptablesRunner } from '../../../lib/iptables/fake-runner.js';
 import { rs, set, state, vs } from './helpers/builders.js';
-import { fakeKernels } from './helpers/fake-kernels.js';
+import { fakeKernels, ipvsHandler } from './helpers/fake-kernels.js';
+import { ServiceTableWrites } from '../../../lib/engine/service-table-writes.js';
+import { MessageFake } from '../../../lib/netlink/message-fake.js';
+import { GENL_ID_CTRL } from '../../../native-free-netlink/genetlink/ctrl.js';
+import { IPVS_CMD_NEW_DEST, IPVS_CMD_NEW_SERVICE, decodeIpvsRequest } from '../../../native-free-netlink/ipvs/index.js';
 import { orderingViolations } from './helpers/invariants.js';
 import { Rng } from './helpers/prng.js';
 import { randomDesired, randomObserved } from './helpers/random-states.js';
@@ -127,5 +131,23 @@ describe('executor: batching over message-level fakes', () => {
     expect(r.failures).to.have.length(1);
     expect(r.failures[0]!.operation).to.include({ kind: 'ledger-add', entry: '10.96.0.1,tcp:80' });
     expect(r.applied).to.equal(0);
+  });
+
+  it('counts the IPVS exchanges that add or delete virtual servers as service table writes, and only those', async () => {
+    const { ipvsKernel, ipsetConn, routeConn } = fakeKernels();
+    const writes = new ServiceTableWrites();
+    // What the kernel is asked while each IPVS request is in flight: is a service table write under way?
+    const seen: string[] = [];
+    const handle = ipvsHandler(ipvsKernel);
+    const ipvsConn = new MessageFake(16, (m) => {
+      if (m.type !== GENL_ID_CTRL) seen.push(`${decodeIpvsRequest(m).cmd === IPVS_CMD_NEW_SERVICE ? 'vs-add' : decodeIpvsRequest(m).cmd === IPVS_CMD_NEW_DEST ? 'rs-add' : 'other'} ${writes.quietMark() === undefined ? 'write' : 'quiet'}`);
+      return handle(m);
+    });
+    const b = { ipvs: await IpvsClient.open(ipvsConn), ipset: await IpsetClient.open(ipsetConn), links: new LinkClient(routeConn), iptables: new FakeIptablesRunner(), serviceWrites: writes };
+    const service = vs('tcp 10.96.0.1:80');
+    expect((await executePlan([{ kind: 'vs-add', service: { protocol: 'tcp', address: '10.96.0.1', port: 80, scheduler: 'rr', flags: [] } }], b)).failures).to.deep.equal([]);
+    expect((await executePlan([{ kind: 'rs-add', service, realServer: rs('10.244.0.1:8080') }], b)).failures).to.deep.equal([]);
+    expect(seen).to.deep.equal(['vs-add write', 'rs-add quiet']);
+    expect(writes.quietMark()).to.equal(1);
   });
 });

@@ -1,5 +1,5 @@
 // The kernel engine's own reads over message-level fakes: readConnections (graceful termination's counts
-// without a full read) asks for exactly the virtual servers given, one GET_DEST dump each.
+// without a full read) asks for exactly the virtual servers given, one GET_DEST dump each, all at once.
 import { expect } from 'chai';
 import { describeServiceKey, IPVS_CMD_GET_CONFIG, IPVS_CMD_GET_DEST, IPVS_CMD_SET_CONFIG, decodeIpvsRequest } from '../../../native-free-netlink/ipvs/index.js';
 import { KernelEngine } from '../../../lib/engine/engine.js';
@@ -37,6 +37,8 @@ describe('KernelEngine.readConnections', () => {
     const sent = ipvsConn.requests.slice(before).map((m) => decodeIpvsRequest(m));
     expect(sent.map((r) => r.cmd)).to.deep.equal([IPVS_CMD_GET_DEST, IPVS_CMD_GET_DEST]);
     expect(sent.map((r) => describeServiceKey(r.service!))).to.deep.equal(['tcp 10.96.0.10:80', 'tcp 10.96.0.12:443']);
+    // A sync waits for these: asked all at once (each on a socket of its own, on a real connection).
+    expect(ipvsConn.options.slice(before).map((o) => o.parallel === true)).to.deep.equal([true, true]);
   });
 
   it('a virtual server the kernel does not have reads as having no connections', async () => {

@@ -7,7 +7,11 @@ import { readVirtualServers, virtualServersFromKernel } from '../../../lib/engin
 import { FakeIptablesRunner } from '../../../lib/iptables/fake-runner.js';
 import { isCanonicalVirtualServer } from '../../../lib/state/canonical.js';
 import { rs, state, vs } from './helpers/builders.js';
-import { fakeKernels } from './helpers/fake-kernels.js';
+import { fakeKernels, ipvsHandler } from './helpers/fake-kernels.js';
+import { ServiceTableWrites } from '../../../lib/engine/service-table-writes.js';
+import { IpvsClient } from '../../../lib/kernel/ipvs-client.js';
+import { MessageFake } from '../../../lib/netlink/message-fake.js';
+import { GENL_ID_CTRL } from '../../../native-free-netlink/genetlink/ctrl.js';
 
 async function kernelWith5Services() {
   const k = fakeKernels();
@@ -123,5 +127,48 @@ describe('readVirtualServers', () => {
     const listed = await engine.backends.ipvs.listAll({ counters: false });
     const read = await readVirtualServers(engine.backends.ipvs, { slice: 3 });
     expect(virtualServersFromKernel(listed)).to.deep.equal(read);
+  });
+
+  it('dumps services and destinations apart from the socket a sync\'s changes go over', async () => {
+    const { engine, ipvsConn, services } = await kernelWith5Services();
+    const sent = ipvsConn.requests.length;
+    const writes = new ServiceTableWrites();
+    const read = await readVirtualServers(engine.backends.ipvs, { writes });
+    expect(read.virtualServers).to.deep.equal(services);
+    const asked = ipvsConn.requests.slice(sent).map((m, i) => `${decodeIpvsRequest(m).cmd === IPVS_CMD_GET_SERVICE ? 'services' : 'dests'} ${ipvsConn.options[sent + i]!.apart ? 'apart' : 'here'}`);
+    expect(asked).to.deep.equal(['services apart', ...Array(5).fill('dests apart')]);
+  });
+
+  it('dumps the services again on the connection\'s own socket when our own virtual server adds or deletes ran beside the first dump', async () => {
+    const { ipvsConn, ipvsKernel, services } = await kernelWith5Services();
+    const writes = new ServiceTableWrites();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    // A sync's vs-add starts while the first service dump is in flight (and is still in flight after it).
+    const first = ipvsConn.requests.length;
+    const handle = ipvsHandler(ipvsKernel);
+    let inFlight: Promise<unknown> | undefined;
+    const fake = new MessageFake(16, (m) => {
+      if (!inFlight && m.type !== GENL_ID_CTRL && decodeIpvsRequest(m).cmd === IPVS_CMD_GET_SERVICE) inFlight = writes.during(() => held);
+      return handle(m);
+    });
+    const ipvs = await IpvsClient.open(fake);
+    const read = await readVirtualServers(ipvs, { writes });
+    release();
+    await inFlight;
+    expect(read.virtualServers).to.deep.equal(services);
+    const serviceDumps = (from: number) => fake.requests.flatMap((m, i) => (i >= from && m.type !== GENL_ID_CTRL && decodeIpvsRequest(m).cmd === IPVS_CMD_GET_SERVICE ? [{ cmd: IPVS_CMD_GET_SERVICE, apart: fake.options[i]!.apart === true }] : []));
+    const dumps = serviceDumps(0);
+    expect(dumps).to.deep.equal([{ cmd: IPVS_CMD_GET_SERVICE, apart: true }, { cmd: IPVS_CMD_GET_SERVICE, apart: false }]);
+    expect(ipvsConn.requests.length).to.equal(first);
+    // With a write still in flight when the read starts, the services are dumped only on the own socket.
+    let release2: () => void = () => undefined;
+    const pending = writes.during(() => new Promise<void>((r) => (release2 = r)));
+    const before = fake.requests.length;
+    await readVirtualServers(ipvs, { writes });
+    release2();
+    await pending;
+    const second = serviceDumps(before);
+    expect(second).to.deep.equal([{ cmd: IPVS_CMD_GET_SERVICE, apart: false }]);
   });
 });

@@ -57,4 +57,43 @@ describe('SocketTransport on the local kernel (rtnetlink dumps)', () => {
       t?.close();
     }
   });
+
+  it('runs a dump asked apart on one helper socket, with the same result as on its own, and never a non-dump', async function () {
+    const t = open(4);
+    if (!t) this.skip();
+    try {
+      const [here] = await t!.exchange([dumpLinks(0)]);
+      expect(t!.helperSockets).to.equal(0);
+      const [apart] = await t!.exchange([dumpLinks(0)], { apart: true });
+      expect(t!.helperSockets).to.equal(1);
+      const names = (r: typeof here) => r!.replies.filter((m) => m.type === RTM_NEWLINK).map((m) => decodeLink(m).name);
+      expect(names(apart)).to.deep.equal(names(here));
+      expect(names(apart).length).to.be.greaterThan(0);
+      // A request that is not a dump stays on the socket itself, apart or not.
+      const [lo] = await t!.exchange([getLink({ index: 1 }, 0)], { apart: true });
+      expect(lo!.replies.map((m) => decodeLink(m).name)).to.deep.equal([names(here)[0]]);
+      expect(t!.helperSockets).to.equal(1);
+    } finally {
+      t?.close();
+    }
+  });
+
+  it('runs dumps asked in parallel each on a socket of its own, apart from the read helpers, with the results in order', async function () {
+    const t = open(4);
+    if (!t) this.skip();
+    try {
+      const requests = Array.from({ length: 3 }, () => dumpLinks(0));
+      const here = await t!.exchange(requests);
+      const quick = await t!.exchange(requests, { parallel: true });
+      expect(t!.helperSockets).to.equal(3);
+      const names = (rs: typeof here) => rs.map((r) => r.replies.filter((m) => m.type === RTM_NEWLINK).map((m) => decodeLink(m).name).join(','));
+      expect(names(quick)).to.deep.equal(names(here));
+      expect(quick.every((r) => r.replies.every((m) => m.seq === r.request.seq))).to.equal(true);
+      // A dump asked apart then opens a helper of the other pool: the quick sockets are not shared with reads.
+      await t!.exchange([dumpLinks(0)], { apart: true });
+      expect(t!.helperSockets).to.equal(4);
+    } finally {
+      t?.close();
+    }
+  });
 });
