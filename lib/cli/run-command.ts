@@ -146,7 +146,7 @@ async function serve(flags: ProxierFlags, deps: RunDependencies, log: Logger): P
     for (const c of changes) log.info('sysctl set', { sysctl: c.path.replaceAll('/', '.'), from: c.from, to: c.to });
     await applyIpvsTimeouts(flags, engine, log);
 
-    const metrics = createProxierMetrics();
+    const metrics = createProxierMetrics({ processMetrics: true });
     const health = new ProxierHealth(() => deps.clock.now(), 2 * flags.syncPeriodMs);
     const listening: { healthz?: AddressInfo; metrics?: AddressInfo } = {};
     if (flags.healthzBindAddress) {

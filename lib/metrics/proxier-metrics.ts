@@ -1,7 +1,7 @@
 // Metrics under kube-proxy's names (pkg/proxy/metrics), so existing dashboards, the kubernetes-mixin
 // alerts (KubeProxyDown, sync latency) and recording rules work unchanged, plus our own under
 // ipvs_proxier_. Everything lives in one Registry instance: no global prom-client state.
-import { Counter, Gauge, Histogram, Registry, exponentialBuckets, linearBuckets } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets, linearBuckets } from 'prom-client';
 
 export interface ProxierMetrics {
   registry: Registry;
@@ -27,8 +27,14 @@ function networkProgrammingBuckets(): number[] {
   return [...linearBuckets(0.25, 0.25, 2), ...linearBuckets(1, 1, 59), ...linearBuckets(60, 5, 12), ...linearBuckets(120, 30, 7)];
 }
 
-export function createProxierMetrics(): ProxierMetrics {
+/**
+ * `processMetrics`: also the process's own (`process_resident_memory_bytes`, `process_cpu_seconds_total`,
+ * `nodejs_heap_size_used_bytes`, ...), as kube-proxy exposes Go's process and runtime metrics. Only for the
+ * running proxier: they watch GC and the event loop, which a test's many instances need not.
+ */
+export function createProxierMetrics(o: { processMetrics?: boolean } = {}): ProxierMetrics {
   const registry = new Registry();
+  if (o.processMetrics) collectDefaultMetrics({ register: registry });
   const r = [registry];
   return {
     registry,

@@ -183,6 +183,11 @@ async function main(argv: string[]): Promise<void> {
       syncs: { count: syncCount, perSecond: syncCount / churnS, changesPerSync: syncCount > 0 ? changes / syncCount : NaN, byReason, byPlan, syncMs: distribution(churnSyncs.map((s) => s.durationMs)), timeline },
       cpu: { seconds: cpuS, msPerChange: changes > 0 ? (cpuS * 1000) / changes : NaN },
       rssMiB: { start: startSample.rssMiB, minutes, end: endSample.rssMiB, endVsFirstMinutePct: rssGrowthPct(minutes, endSample.rssMiB) },
+      heapMiB: {
+        used: sumOf(endMetrics, 'nodejs_heap_size_used_bytes') / 1048576,
+        total: sumOf(endMetrics, 'nodejs_heap_size_total_bytes') / 1048576,
+        external: sumOf(endMetrics, 'nodejs_external_memory_bytes') / 1048576,
+      },
       netlink: { changeMessages, perChange: changes > 0 ? changeMessages / changes : NaN, kernelOperations, kernelOperationsPerChange: changes > 0 ? kernelOperations / changes : NaN },
       guestLoad: { before: guestLoadBefore, after: loadAverage() },
     };

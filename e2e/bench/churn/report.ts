@@ -45,6 +45,8 @@ export interface ChurnResult {
   };
   cpu: { seconds: number; msPerChange: number };
   rssMiB: { start: number; minutes: number[]; end: number; endVsFirstMinutePct: number };
+  /** The proxier's V8 heap at the end of the churn (its own metrics): how much of the RSS is live objects. Absent in older figures. */
+  heapMiB?: { used: number; total: number; external: number };
   netlink: { changeMessages: number; perChange: number; kernelOperations: number; kernelOperationsPerChange: number };
   guestLoad: { before: string; after: string };
   /** Added on the host. */
@@ -105,13 +107,13 @@ export function markdownReport(results: readonly ChurnResult[]): string {
     );
   }
   lines.push('');
-  lines.push('| services | changes/s | API server load (s) | proxier start to first healthy sync, empty kernel (s) | its first sync (ms) | restart on the programmed kernel to healthy (s) | its first sync (ms), operations | writer late p99 (ms) | observer round p50 / p99, resolution p99 (ms) | host load before / after |');
-  lines.push('|---:|---:|---:|---:|---:|---:|---|---:|---|---|');
+  lines.push('| services | changes/s | API server load (s) | proxier start to first healthy sync, empty kernel (s) | its first sync (ms) | restart on the programmed kernel to healthy (s) | its first sync (ms), operations | writer late p99 (ms) | observer round p50 / p99, resolution p99 (ms) | V8 heap used / total at the end (MiB) | host load before / after |');
+  lines.push('|---:|---:|---:|---:|---:|---:|---|---:|---|---|---|');
   for (const r of results) {
     const s = r.startup;
     lines.push(
       `| ${r.config.services} | ${r.config.rate} | ${s.apiServerLoadS.toFixed(1)} | ${s.firstSyncS.toFixed(1)} | ${ms(s.firstSyncDurationMs)} | ${s.restartFirstSyncS?.toFixed(1) ?? '-'} | ${ms(s.restartFirstSyncDurationMs ?? NaN)}, ${s.restartOperations ?? '-'} | ` +
-        `${ms(r.writer.lateMs.p99)} | ${ms(r.observer.roundMs.p50)} / ${ms(r.observer.roundMs.p99)}, ${ms(r.observer.resolutionMs?.p99 ?? NaN)} | ${r.host?.loadBefore ?? '-'} / ${r.host?.loadAfter ?? '-'} |`,
+        `${ms(r.writer.lateMs.p99)} | ${ms(r.observer.roundMs.p50)} / ${ms(r.observer.roundMs.p99)}, ${ms(r.observer.resolutionMs?.p99 ?? NaN)} | ${r.heapMiB ? `${mib(r.heapMiB.used)} / ${mib(r.heapMiB.total)}` : '-'} | ${r.host?.loadBefore ?? '-'} / ${r.host?.loadAfter ?? '-'} |`,
     );
   }
   return lines.join('\n') + '\n';

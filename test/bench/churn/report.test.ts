@@ -59,6 +59,9 @@ describe('churn bench: report', () => {
     expect(rows).to.have.length(4);
     expect(md[2]).to.equal('| 10000 | 50 / 50.0 | 4 | 80.0 / 1235 / 1235 / 1235 | 70.0 / 200 / 900 | 10.00 | 5.0 | 10.0 | 4.0 | 100.0 / 120.0 / 123.0 | 2.5 % |');
     expect(md[3]).to.contain('| 1000 | 5 / 50.0 | 2 (2 lost, 1 writes failed) |');
-    expect(md).to.include('| 10000 | 50 | 12.3 | 95.5 | 40000 | 80.3 | 30000, 0 | 2.0 | 5.0 / 6.0, 30.0 | 1.5 1 1 / 2 2 2 |');
+    expect(md).to.include('| 10000 | 50 | 12.3 | 95.5 | 40000 | 80.3 | 30000, 0 | 2.0 | 5.0 / 6.0, 30.0 | - | 1.5 1 1 / 2 2 2 |');
+    // The heap, when the run recorded it (figures from before it was have none).
+    const withHeap = markdownReport([{ ...result(), heapMiB: { used: 150.04, total: 180.96, external: 3 } }]);
+    expect(withHeap).to.contain('| 5.0 / 6.0, 30.0 | 150.0 / 181.0 | 1.5 1 1 / 2 2 2 |');
   });
 });

@@ -28,4 +28,14 @@ describe('proxier metrics', () => {
     a.syncErrorsTotal.inc();
     expect(await b.registry.metrics()).to.match(/ipvs_proxier_sync_errors_total 0/);
   });
+
+  it("adds the process's own metrics (memory, CPU, V8 heap) only when asked", async () => {
+    const plain = await createProxierMetrics().registry.metrics();
+    const withProcess = await createProxierMetrics({ processMetrics: true }).registry.metrics();
+    expect(plain).not.to.include('process_resident_memory_bytes');
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(withProcess)?.[1]);
+    expect(value('process_resident_memory_bytes')).to.be.greaterThan(1 << 20);
+    expect(value('nodejs_heap_size_used_bytes')).to.be.greaterThan(1 << 20);
+    expect(value('process_cpu_seconds_total')).to.be.greaterThan(0);
+  });
 });
