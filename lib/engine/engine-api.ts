@@ -65,9 +65,10 @@ export interface Engine {
   /**
    * Reads every IPVS service, ipset, the state interface's addresses and (withIptables, default true) our
    * iptables rules. `known`: canonical virtual servers the caller holds; one read equal to them comes back as
-   * that object (less memory, and the planner skips it).
+   * that object (less memory, and the planner skips it). `yieldTo`: a read in the background awaits it
+   * before each of its parts (a slice of destination dumps, the set listing, ...), so it gives way to syncs.
    */
-  observe(interfaceName: string, withIptables?: boolean, known?: readonly VirtualServer[], knownAreCanonical?: boolean): Promise<ObservedState>;
+  observe(interfaceName: string, withIptables?: boolean, known?: readonly VirtualServer[], knownAreCanonical?: boolean, yieldTo?: () => Promise<void>): Promise<ObservedState>;
   apply(desired: State, options?: ApplyOptions): Promise<ApplyReport>;
   /**
    * The active + inactive connections of these virtual servers' real servers, read from the kernel (one

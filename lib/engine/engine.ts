@@ -70,19 +70,20 @@ export class KernelEngine implements Engine {
    * `known`: virtual servers the caller holds; equal canonical ones read come back as those objects (less
    * memory, and the planner skips them). `knownAreCanonical`: the caller canonicalized them (not checked).
    */
-  async observe(interfaceName: string | undefined = DEFAULT_INTERFACE, withIptables = true, known?: readonly VirtualServer[], knownAreCanonical = false): Promise<ObservedState> {
+  async observe(interfaceName: string | undefined = DEFAULT_INTERFACE, withIptables = true, known?: readonly VirtualServer[], knownAreCanonical = false, yieldTo?: () => Promise<void>): Promise<ObservedState> {
     const { ipvs, ipset, links, iptables } = this.backends;
+    const turn = yieldTo ?? (() => Promise.resolve());
     const [{ virtualServers, connections }, listed, link, rules] = await Promise.all([
-      readVirtualServers(ipvs, { known, knownAreCanonical, ...(this.backends.serviceWrites ? { writes: this.backends.serviceWrites } : {}) }),
-      ipset.list(),
+      readVirtualServers(ipvs, { known, knownAreCanonical, ...(this.backends.serviceWrites ? { writes: this.backends.serviceWrites } : {}), ...(yieldTo ? { yieldTo } : {}) }),
+      turn().then(() => ipset.list()),
       interfaceName ? links.find(interfaceName) : Promise.resolve(undefined),
-      withIptables ? readIptables(iptables).then(ownedIptablesState) : Promise.resolve(undefined),
+      withIptables ? turn().then(() => readIptables(iptables)).then(ownedIptablesState) : Promise.resolve(undefined),
     ]);
     const { ipsets, ledger } = ledgerFromIpsets(listed);
     // Canonical as read: readVirtualServers sorts real servers and hands back only canonical held objects.
     const observed: ObservedState = { virtualServers, ipsets, ledger, connections, canonical: true };
     if (interfaceName) {
-      observed.interface = { name: interfaceName, exists: !!link, addresses: link ? await links.addressCidrs(link.index) : [] };
+      observed.interface = { name: interfaceName, exists: !!link, addresses: link ? await turn().then(() => links.addressCidrs(link.index)) : [] };
     }
     if (rules) observed.iptables = rules;
     return observed;

@@ -115,13 +115,17 @@ export function virtualServersFromKernel(services: readonly IpvsServiceWithDesti
  */
 export async function readVirtualServers(
   ipvs: IpvsClient,
-  o: { slice?: number; known?: readonly VirtualServer[]; knownAreCanonical?: boolean; writes?: ServiceTableWrites } = {},
+  o: { slice?: number; known?: readonly VirtualServer[]; knownAreCanonical?: boolean; writes?: ServiceTableWrites; yieldTo?: () => Promise<void> } = {},
 ): Promise<IpvsRead> {
   const slice = o.slice ?? DESTINATION_DUMP_SLICE;
   const known = o.known ? { byKey: new Map(o.known.map((v) => [virtualServerKey(v), v])), canonical: o.knownAreCanonical === true } : undefined;
+  await o.yieldTo?.();
   const services = await listServices(ipvs, o.writes);
   const out: Reading = { virtualServers: [], connections: new Map() };
   for (let i = 0; i < services.length; i += slice) {
+    // A read in the background gives way here: its dumps' syscalls (the kernel fills each dump inside them)
+    // and decoding took turns with a sync's at every step, and syncs under churn waited for them.
+    await o.yieldTo?.();
     const part = services.slice(i, i + slice);
     const dests = await ipvs.listDestinations(part.map((s) => s.service), { counters: false, apart: true });
     part.forEach((s, j) => addService({ service: s.service, destinations: dests[j]! }, out, known));

@@ -117,6 +117,8 @@ export class Proxier {
   private driftBase: ObservedState | undefined;
   /** The periodic kernel read in progress, or done and not yet planned against. */
   private kernelRead: BackgroundKernelRead | undefined;
+  /** Settles when the sync in progress ends; the background read waits for it before each of its parts. */
+  private syncEnded: Promise<void> | undefined;
   /** Change trigger times waiting for a successful sync (network programming latency). */
   private triggerTimes = new Map<string, number>();
   private readonly startedAt: number;
@@ -199,6 +201,17 @@ export class Proxier {
   // ---- One sync ----
 
   private async sync(runReason: RunReason): Promise<void> {
+    let ended!: () => void;
+    this.syncEnded = new Promise((resolve) => (ended = resolve));
+    try {
+      await this.syncOnce(runReason);
+    } finally {
+      this.syncEnded = undefined;
+      ended();
+    }
+  }
+
+  private async syncOnce(runReason: RunReason): Promise<void> {
     const { engine, clock, metrics, log } = this.o;
     const start = clock.now();
     let reason = runReason;
@@ -313,7 +326,10 @@ export class Proxier {
     const record = this.record!;
     const started = clock.now();
     // The record's virtual servers are the desired state's objects: an unchanged one is read back as it.
-    const read = engine.observe(record.interface?.name ?? DUMMY_INTERFACE, record.iptables !== undefined, record.virtualServers, true);
+    // It gives way to syncs: before each part (a slice of destination dumps, the set listing, ...) it waits
+    // for the sync in progress, if any, to end. Under churn at 10,000 Services its dumps' syscalls and
+    // decoding otherwise took turns with every sync's, and a change waited for them.
+    const read = engine.observe(record.interface?.name ?? DUMMY_INTERFACE, record.iptables !== undefined, record.virtualServers, true, () => this.syncEnded ?? Promise.resolve());
     this.kernelRead = new BackgroundKernelRead(read, () => {
       log.verbose('periodic kernel read done', { durationMs: clock.now() - started });
       // The sync that plans against the read; after stop() the runner ignores it.

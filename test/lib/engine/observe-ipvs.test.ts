@@ -171,4 +171,30 @@ describe('readVirtualServers', () => {
     const second = serviceDumps(before);
     expect(second).to.deep.equal([{ cmd: IPVS_CMD_GET_SERVICE, apart: false }]);
   });
+
+  it('gives way before the service dump and before each slice of destination dumps, when asked', async () => {
+    const { engine, ipvsConn, services } = await kernelWith5Services();
+    const sent = ipvsConn.requests.length;
+    const sentAtEachTurn: number[] = [];
+    const read = await readVirtualServers(engine.backends.ipvs, { slice: 2, yieldTo: async () => void sentAtEachTurn.push(ipvsConn.requests.length - sent) });
+    expect(read.virtualServers).to.deep.equal(services);
+    // Before the services, then before the slices of 2 + 2 + 1 destination dumps.
+    expect(sentAtEachTurn).to.deep.equal([0, 1, 3, 5]);
+  });
+
+  it('a whole read waits at each part for the way to be given: nothing is dumped while it is held', async () => {
+    const { engine, ipvsConn, ipsetConn, services } = await kernelWith5Services();
+    const before = { ipvs: ipvsConn.requests.length, ipset: ipsetConn.requests.length };
+    let open!: () => void;
+    let gate = new Promise<void>((r) => (open = r));
+    const reading = engine.observe('kube-ipvs0', false, undefined, false, () => gate);
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(ipvsConn.requests.length - before.ipvs).to.equal(0);
+    expect(ipsetConn.requests.length - before.ipset).to.equal(0);
+    open();
+    gate = Promise.resolve();
+    const read = await reading;
+    expect(read.virtualServers).to.deep.equal(services);
+    expect(ipsetConn.requests.length - before.ipset).to.be.greaterThan(0);
+  });
 });

@@ -296,6 +296,37 @@ describe('Proxier sync loop', () => {
     expect(t.engine.kernelReads, 'one read').to.equal(reads + 1);
   });
 
+  it('the periodic read gives way to syncs: each of its parts waits for the sync in progress to end', async () => {
+    const t = await twoServices();
+    let releaseRead!: () => void;
+    t.engine.readGate = new Promise<void>((r) => (releaseRead = r));
+    await t.step(SYNC); // the read starts beside the syncs
+    const yieldTo = t.engine.lastYieldTo!;
+    expect(yieldTo, 'the background read was given a way to give way').to.be.a('function');
+    let passed = false;
+    const settled = async (p: Promise<void>): Promise<boolean> => {
+      passed = false;
+      void p.then(() => (passed = true));
+      await new Promise((r) => setImmediate(r));
+      return passed;
+    };
+    // No sync in progress: it goes on at once.
+    expect(await settled(yieldTo())).to.equal(true);
+    // A change's sync in progress (its apply held): the read's next part waits for it to end.
+    let releaseApply!: () => void;
+    t.engine.gate = new Promise<void>((r) => (releaseApply = r));
+    t.addSlice(endpoints('a', ['10.244.1.1', '10.244.1.3']));
+    t.clock.advance(0);
+    const waiting = yieldTo();
+    expect(await settled(waiting)).to.equal(false);
+    releaseApply();
+    t.engine.gate = undefined;
+    await waiting;
+    expect(realServers(t.engine, 'tcp 10.96.0.10:80')).to.deep.equal(['10.244.1.1:8080', '10.244.1.3:8080']);
+    releaseRead();
+    await t.step(0);
+  });
+
   it('a sync that fails while the periodic read runs makes the read unusable: the next sync reads the kernel itself', async () => {
     const t = await twoServices();
     let release!: () => void;

@@ -50,8 +50,12 @@ export class SimulatedEngine implements Engine {
     this.kernel = kernel;
   }
 
-  async observe(): Promise<ObservedState> {
+  /** What the last read was given to give way with (Engine.observe's `yieldTo`), if anything. */
+  lastYieldTo: (() => Promise<void>) | undefined;
+
+  async observe(_interfaceName?: string, _withIptables?: boolean, _known?: readonly VirtualServer[], _canonical?: boolean, yieldTo?: () => Promise<void>): Promise<ObservedState> {
     this.kernelReads++;
+    this.lastYieldTo = yieldTo;
     // A kernel read lists set members in hash order: not known to be sorted (ObservedState.sorted).
     const { sorted: _notKnown, ...read } = structuredClone(this.kernel);
     const error = this.failNextRead;
