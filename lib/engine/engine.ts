@@ -73,12 +73,17 @@ export class KernelEngine implements Engine {
   async observe(interfaceName: string | undefined = DEFAULT_INTERFACE, withIptables = true, known?: readonly VirtualServer[], knownAreCanonical = false, yieldTo?: () => Promise<void>): Promise<ObservedState> {
     const { ipvs, ipset, links, iptables } = this.backends;
     const turn = yieldTo ?? (() => Promise.resolve());
-    const [{ virtualServers, connections }, listed, link, rules] = await Promise.all([
-      readVirtualServers(ipvs, { known, knownAreCanonical, ...(this.backends.serviceWrites ? { writes: this.backends.serviceWrites } : {}), ...(yieldTo ? { yieldTo } : {}) }),
-      turn().then(() => ipset.list()),
-      interfaceName ? links.find(interfaceName) : Promise.resolve(undefined),
-      withIptables ? turn().then(() => readIptables(iptables)).then(ownedIptablesState) : Promise.resolve(undefined),
-    ]);
+    const parts = [
+      () => readVirtualServers(ipvs, { known, knownAreCanonical, ...(this.backends.serviceWrites ? { writes: this.backends.serviceWrites } : {}), ...(yieldTo ? { yieldTo } : {}) }),
+      () => turn().then(() => ipset.list()),
+      () => (interfaceName ? links.find(interfaceName) : Promise.resolve(undefined)),
+      () => (withIptables ? turn().then(() => readIptables(iptables)).then(ownedIptablesState) : Promise.resolve(undefined)),
+    ] as const;
+    // In the background, one part after another: decoding 10,000 services, 20,000 set members and 10,000
+    // addresses are blocks of the event loop, and run together they ended at once, a sync waiting for all.
+    const [{ virtualServers, connections }, listed, link, rules] = yieldTo
+      ? [await parts[0](), await parts[1](), await parts[2](), await parts[3]()]
+      : await Promise.all([parts[0](), parts[1](), parts[2](), parts[3]()]);
     const { ipsets, ledger } = ledgerFromIpsets(listed);
     // Canonical as read: readVirtualServers sorts real servers and hands back only canonical held objects.
     const observed: ObservedState = { virtualServers, ipsets, ledger, connections, canonical: true };

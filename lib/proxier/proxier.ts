@@ -215,7 +215,8 @@ export class Proxier {
     const { engine, clock, metrics, log } = this.o;
     const start = clock.now();
     let reason = runReason;
-    if (reason === 'periodic' && this.record && (this.o.periodicReadInBackground ?? true)) {
+    const startsRead = reason === 'periodic' && this.record !== undefined && (this.o.periodicReadInBackground ?? true);
+    if (startsRead) {
       // Only starts the read; this run carries the queued changes, if any, as a change-driven one would.
       this.startKernelRead();
       reason = 'requested';
@@ -230,8 +231,9 @@ export class Proxier {
       return;
     }
     const n = ++this.syncs;
-    // The node's facts again at every periodic cycle (its run, or the sync after its read) and Node change.
-    if (runReason !== 'requested' || read !== undefined || this.nodeChanged) this.facts = undefined;
+    // The node's facts again once per periodic cycle (the sync after its read, or its run when it reads the
+    // kernel itself) and at a Node change: listing the host's addresses lists kube-ipvs0's 10,000 too.
+    if ((runReason !== 'requested' && !startsRead) || read !== undefined || this.nodeChanged) this.facts = undefined;
     this.nodeChanged = false;
     try {
       const sliceChanges = this.slices.drain();

@@ -197,4 +197,22 @@ describe('readVirtualServers', () => {
     expect(read.virtualServers).to.deep.equal(services);
     expect(ipsetConn.requests.length - before.ipset).to.be.greaterThan(0);
   });
+
+  it('reads one part after another in the background (all IPVS, then the sets), and all at once otherwise', async () => {
+    const { ipvsKernel, ipsetKernel, routeConn } = fakeKernels();
+    const order: string[] = [];
+    const handleIpvs = ipvsHandler(ipvsKernel);
+    const ipvsConn = new MessageFake(16, (m) => (order.push('ipvs'), handleIpvs(m)));
+    const ipsetConn = new MessageFake(12, (m) => (order.push('ipset'), ipsetKernel.handle(m)));
+    const engine = await KernelEngine.open({ connections: { ipvs: ipvsConn, ipset: ipsetConn, route: routeConn }, iptables: new FakeIptablesRunner() });
+    const services = [0, 1, 2].map((i) => vs(`tcp 10.96.0.${10 + i}:80`, [rs(`10.244.${i}.1:8080`)]));
+    expect((await engine.apply(state({ virtualServers: services }))).failures).to.deep.equal([]);
+    const runs = (o: string[]) => o.filter((x, i) => i === 0 || x !== o[i - 1]);
+    order.length = 0;
+    await engine.observe('kube-ipvs0', false, undefined, false, async () => undefined);
+    expect(runs(order)).to.deep.equal(['ipvs', 'ipset']);
+    order.length = 0;
+    await engine.observe('kube-ipvs0', false);
+    expect(runs(order)).to.deep.equal(['ipvs', 'ipset', 'ipvs']);
+  });
 });

@@ -389,6 +389,16 @@ describe('Proxier sync loop', () => {
     t.proxier.onNodeChange({ metadata: { name: 'node-1' }, status: { addresses: [{ type: 'InternalIP', address: '192.168.122.10' }] } });
     await t.step(0);
     expect(asked).to.equal(3);
+    // A cycle whose periodic run carries a change (it starts the read, then syncs the change): still one
+    // ask, by the sync after the read.
+    {
+      t.addSlice(endpoints('a', ['10.244.1.1']));
+      await t.periodic();
+      expect(asked, 'not asked by the run that starts the read').to.equal(3);
+      await t.step(0);
+      expect(t.engine.sources().at(-1)).to.equal('read');
+      expect(asked).to.equal(4);
+    }
   });
 
   it('with periodicReadInBackground off, the periodic sync reads the kernel itself (kube-proxy\'s way)', async () => {
