@@ -117,6 +117,8 @@ export class Proxier {
   private driftBase: ObservedState | undefined;
   /** The periodic kernel read in progress, or done and not yet planned against. */
   private kernelRead: BackgroundKernelRead | undefined;
+  /** No background read starts before this (clock ms): the last one's end plus its duration. */
+  private nextReadAt = Number.NEGATIVE_INFINITY;
   /** Settles when the sync in progress ends; the background read waits for it before each of its parts. */
   private syncEnded: Promise<void> | undefined;
   /** Change trigger times waiting for a successful sync (network programming latency). */
@@ -321,10 +323,16 @@ export class Proxier {
     }
   }
 
-  /** Starts the periodic kernel read beside the syncs, unless one is still running. */
+  /**
+   * Starts the periodic kernel read beside the syncs, unless one is still running or the last one ended
+   * less than its own duration ago: reading takes at most half of the proxier's time. At 10,000 Services
+   * under 50 changes/s a read took 55 s, longer than the 30 s period, so one read followed the other and
+   * every sync shared the event loop and the IPVS lock with one; drift is then repaired within about two
+   * reads' time instead of one period.
+   */
   private startKernelRead(): void {
-    if (this.kernelRead) return;
     const { engine, log, clock } = this.o;
+    if (this.kernelRead || clock.now() < this.nextReadAt) return;
     const record = this.record!;
     const started = clock.now();
     // The record's virtual servers are the desired state's objects: an unchanged one is read back as it.
@@ -333,7 +341,9 @@ export class Proxier {
     // decoding otherwise took turns with every sync's, and a change waited for them.
     const read = engine.observe(record.interface?.name ?? DUMMY_INTERFACE, record.iptables !== undefined, record.virtualServers, true, () => this.syncEnded ?? Promise.resolve());
     this.kernelRead = new BackgroundKernelRead(read, () => {
-      log.verbose('periodic kernel read done', { durationMs: clock.now() - started });
+      const durationMs = clock.now() - started;
+      this.nextReadAt = clock.now() + durationMs;
+      log.verbose('periodic kernel read done', { durationMs });
       // The sync that plans against the read; after stop() the runner ignores it.
       this.runner.run();
     });

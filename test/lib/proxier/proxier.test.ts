@@ -327,6 +327,29 @@ describe('Proxier sync loop', () => {
     await t.step(0);
   });
 
+  it('reads the kernel at most half of the time: after a read longer than the sync period, the next waits as long as it took', async () => {
+    const t = await twoServices();
+    let release!: () => void;
+    t.engine.readGate = new Promise<void>((r) => (release = r));
+    const reads = t.engine.kernelReads;
+    await t.step(SYNC); // the read starts, and takes 2.5 periods
+    await t.step(SYNC);
+    await t.step(SYNC);
+    await t.step(SYNC / 2);
+    expect(t.engine.kernelReads, 'one read, still running').to.equal(reads + 1);
+    t.engine.readGate = undefined;
+    release();
+    await t.step(0);
+    await t.step(0);
+    expect(t.engine.sources().at(-1)).to.equal('read');
+    // Ended 2.5 periods after it began: the periodic runs of the next 2.5 periods start none.
+    await t.step(SYNC / 2);
+    await t.step(SYNC);
+    expect(t.engine.kernelReads).to.equal(reads + 1);
+    await t.step(SYNC);
+    expect(t.engine.kernelReads, 'the next read').to.equal(reads + 2);
+  });
+
   it('a sync that fails while the periodic read runs makes the read unusable: the next sync reads the kernel itself', async () => {
     const t = await twoServices();
     let release!: () => void;
