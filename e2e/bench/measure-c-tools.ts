@@ -18,6 +18,9 @@ export interface ToolRun {
   inputLines: number;
   ms: number;
   peakRssMiB: number;
+  /** CPU seconds of the process in user space and in the kernel (system: the netlink requests' handling). */
+  userS?: number;
+  systemS?: number;
   guestLoad: string;
 }
 
@@ -36,18 +39,20 @@ function run(command: string[], inputFile: string, log: (s: string) => void): To
   const rssFile = `/tmp/bench-time-${process.pid}`;
   const guestLoad = loadAverage();
   const t0 = nowMs();
-  const p = spawnSync('/usr/bin/time', ['-f', '%M', '-o', rssFile, ...command], { stdio: [openSync(inputFile, 'r'), 'ignore', 'pipe'] });
+  const p = spawnSync('/usr/bin/time', ['-f', '%M %U %S', '-o', rssFile, ...command], { stdio: [openSync(inputFile, 'r'), 'ignore', 'pipe'] });
   const ms = nowMs() - t0;
   if (p.status !== 0) throw new Error(`${command.join(' ')} < ${inputFile}: exit ${p.status}: ${p.stderr.toString().slice(0, 2000)}`);
-  const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+  const [kb, userS, systemS] = readFileSync(rssFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number) as [number, number, number];
   const r: ToolRun = {
     command: `${command.join(' ')} < ${inputFile}`,
     inputLines: readFileSync(inputFile, 'utf8').split('\n').length - 1,
     ms: round(ms, 1),
     peakRssMiB: round(kb / 1024, 1),
+    userS,
+    systemS,
     guestLoad,
   };
-  log(`c-tools: ${r.command}: ${r.ms} ms, ${r.inputLines} lines, peak ${r.peakRssMiB} MiB`);
+  log(`c-tools: ${r.command}: ${r.ms} ms (user ${userS} s, system ${systemS} s), ${r.inputLines} lines, peak ${r.peakRssMiB} MiB`);
   return r;
 }
 

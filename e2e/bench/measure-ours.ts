@@ -32,6 +32,9 @@ export interface StepResult {
   heapUsedMiB: number;
   externalMiB: number;
   guestLoad: string;
+  /** CPU time of the process during the apply: in user space (ours and V8's GC threads) and in the kernel (system: the netlink requests' handling). Absent in older results. */
+  userMs?: number;
+  systemMs?: number;
   /** For a repeated step: the time of each run (the step's `ms` is their median). */
   runsMs?: number[];
   /** Of `ms`, the desired-state aggregate's update (the proxier's event-driven step only). */
@@ -91,7 +94,9 @@ export async function measureOurs(services: number, log: (s: string) => void): P
       const before = snapshot(engine.counters);
       const gcMark = gc.mark() - desiredMs;
       const t0 = nowMs();
+      const cpu0 = process.cpuUsage();
       const report = await engine.apply(desired, options);
+      const cpu = process.cpuUsage(cpu0);
       const ms = nowMs() - t0 + desiredMs;
       const gcMs = await gc.since(gcMark);
       if (report.failures.length > 0) {
@@ -112,9 +117,11 @@ export async function measureOurs(services: number, log: (s: string) => void): P
         externalMiB: round(process.memoryUsage().external / 1048576, 1),
         guestLoad: loadAverage(),
         gcMs: round(gcMs, 1),
+        userMs: round(cpu.user / 1000, 1),
+        systemMs: round(cpu.system / 1000, 1),
         ...(desiredMs > 0 ? { desiredMs: round(desiredMs, 1) } : {}),
       };
-      log(`ours ${services}: ${name}: ${r.ms} ms${desiredMs > 0 ? ` (desired state ${r.desiredMs} ms)` : ''}, gc ${r.gcMs} ms, ${r.operations} ops, ${JSON.stringify(r.transport)}, peak ${r.peakRssMiB} MiB, now rss ${r.rssAfterMiB} heap ${r.heapUsedMiB} external ${r.externalMiB} MiB`);
+      log(`ours ${services}: ${name}: ${r.ms} ms${desiredMs > 0 ? ` (desired state ${r.desiredMs} ms)` : ''}, cpu user ${r.userMs} ms system ${r.systemMs} ms, gc ${r.gcMs} ms, ${r.operations} ops, ${JSON.stringify(r.transport)}, peak ${r.peakRssMiB} MiB, now rss ${r.rssAfterMiB} heap ${r.heapUsedMiB} external ${r.externalMiB} MiB`);
       lastAfter = report.after;
       return r;
     };
