@@ -217,8 +217,7 @@ export class Proxier {
     const { engine, clock, metrics, log } = this.o;
     const start = clock.now();
     let reason = runReason;
-    const startsRead = reason === 'periodic' && this.record !== undefined && (this.o.periodicReadInBackground ?? true);
-    if (startsRead) {
+    if (reason === 'periodic' && this.record && (this.o.periodicReadInBackground ?? true)) {
       // Only starts the read; this run carries the queued changes, if any, as a change-driven one would.
       this.startKernelRead();
       reason = 'requested';
@@ -233,9 +232,10 @@ export class Proxier {
       return;
     }
     const n = ++this.syncs;
-    // The node's facts again once per periodic cycle (the sync after its read, or its run when it reads the
-    // kernel itself) and at a Node change: listing the host's addresses lists kube-ipvs0's 10,000 too.
-    if ((runReason !== 'requested' && !startsRead) || read !== undefined || this.nodeChanged) this.facts = undefined;
+    // The node's facts again once per periodic cycle and at a Node change: by the sync after the cycle's
+    // read, or by its periodic run when no read is in flight (it read the kernel itself, or no read was
+    // started). Listing the host's addresses lists kube-ipvs0's 10,000 too.
+    if ((runReason !== 'requested' && !this.kernelRead) || read !== undefined || this.nodeChanged) this.facts = undefined;
     this.nodeChanged = false;
     try {
       const sliceChanges = this.slices.drain();
@@ -468,7 +468,6 @@ function currentVersions<T>(changes: Map<string, { current: T | undefined }>): M
 function nodeDependencies(node: V1Node | undefined): string {
   return JSON.stringify([nodeInternalIPs(node), nodeZone(node)]);
 }
-
 
 /**
  * The scheduler a refused NEW_SERVICE/SET_SERVICE asked for, when the refusal is ENOENT: the kernel loads

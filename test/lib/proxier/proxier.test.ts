@@ -328,7 +328,9 @@ describe('Proxier sync loop', () => {
   });
 
   it('reads the kernel at most half of the time: after a read longer than the sync period, the next waits as long as it took', async () => {
-    const t = await twoServices();
+    let factsAsked = 0;
+    // A min sync period of half a period: the change below waits for the next periodic run, and rides it.
+    const t = await twoServices({ minSyncPeriodMs: SYNC / 2, nodeFacts: () => (factsAsked++, { nodeIPs: ['192.168.122.10'], localAddresses: ['192.168.122.10'], ipFamilies: ['inet'] }) });
     let release!: () => void;
     t.engine.readGate = new Promise<void>((r) => (release = r));
     const reads = t.engine.kernelReads;
@@ -342,8 +344,13 @@ describe('Proxier sync loop', () => {
     await t.step(0);
     await t.step(0);
     expect(t.engine.sources().at(-1)).to.equal('read');
-    // Ended 2.5 periods after it began: the periodic runs of the next 2.5 periods start none.
+    // Ended 2.5 periods after it began: the periodic runs of the next 2.5 periods start none. Such a run,
+    // carrying a change, still asks the node's facts again (no read's sync will this cycle).
+    const asked = factsAsked;
+    t.addSlice(endpoints('a', ['10.244.1.1', '10.244.1.4']));
     await t.step(SYNC / 2);
+    expect(t.engine.kernelReads).to.equal(reads + 1);
+    expect(factsAsked, 'asked by the periodic run that started no read').to.equal(asked + 1);
     await t.step(SYNC);
     expect(t.engine.kernelReads).to.equal(reads + 1);
     await t.step(SYNC);
